@@ -1,0 +1,51 @@
+# Atlas — the two commands a new user needs are `make demo` and `make test`.
+# Both create (or reuse) the project's virtual environment in .venv from requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.atlas-installed
+export ATLAS_HOME ?= $(CURDIR)/.atlas
+export AIRFLOW_HOME ?= $(ATLAS_HOME)/airflow
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: venv demo test test-fast lint ui warehouse-start warehouse-stop schema lock bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Atlas needs Python 3.11+")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	@touch $(STAMP)
+
+demo: venv                 ## generate sample data and run both table DAGs end to end
+	$(BIN)/python -m atlas.demo
+
+test: venv                 ## the full test suite
+	$(BIN)/python -m pytest
+
+test-fast: venv            ## everything but the slow end-to-end and server tests
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check .
+
+ui: venv                   ## Airflow UI (api-server, scheduler, dag-processor) on the demo warehouse
+	$(BIN)/python -m atlas.ui
+
+warehouse-start: venv
+	$(BIN)/python -m atlas.warehouse start
+
+warehouse-stop: venv
+	$(BIN)/python -m atlas.warehouse stop
+
+schema: venv               ## regenerate include/tables/table.schema.json from the config models
+	$(BIN)/python -m atlas.config --write-schema include/tables/table.schema.json
+
+lock:                      ## re-resolve requirements.txt into requirements.lock
+	$(BIN)/uv pip compile requirements.txt -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(ATLAS_HOME)
