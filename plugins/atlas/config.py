@@ -1,0 +1,275 @@
+"""Table specs: typed, frozen models loaded from ``include/tables/*.yml``.
+
+Each ``<table>.yml`` is merged over ``defaults.yml`` and validated into a :class:`TableSpec`.
+Errors become :class:`~atlas.errors.AtlasConfigError` naming the file and the field.
+``python -m atlas.config --write-schema PATH`` writes the JSON schema editors use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from atlas.errors import AtlasConfigError
+
+IDENTIFIER = r"^[a-z_][a-z0-9_]*$"
+ColumnType = Literal["text", "integer", "bigint", "numeric", "boolean", "date", "timestamp"]
+ValueFormat = Literal["email", "phone", "cpr", "uuid", "postal_code"]
+StrategyName = Literal["pseudonymize", "mask", "redact", "replace", "encrypt", "generalize", "keep"]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ColumnSpec(_Model):
+    """One column of the landed file and its silver type and rules."""
+
+    name: Identifier
+    type: ColumnType = "text"
+    description: str = ""
+    required: bool = False
+    allowed_values: tuple[str, ...] | None = None
+    format: ValueFormat | None = None
+    pattern: str | None = Field(default=None, description="regular expression every value must match")
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+class SchemaSpec(_Model):
+    columns: tuple[ColumnSpec, ...] = Field(min_length=1)
+    primary_key: tuple[Identifier, ...] = Field(min_length=1)
+    freshness_column: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> SchemaSpec:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate column names: {duplicates}")
+        for key in (*self.primary_key, *filter(None, [self.freshness_column])):
+            if key not in names:
+                raise ValueError(f"'{key}' is not a declared column")
+        return self
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+class SourceSpec(_Model):
+    """Where files land and how to read them."""
+
+    path: str = Field(description="glob under the landing root; {{ ds }} / {{ ds_nodash }} are rendered")
+    format: Literal["csv", "json", "parquet"] = "csv"
+    options: dict[str, Any] = Field(default_factory=dict)
+    poke_interval_seconds: int = Field(default=60, ge=1)
+    timeout_seconds: int = Field(default=6 * 3600, ge=1)
+
+
+class ColumnPolicy(_Model):
+    """How one PII column is protected in silver and beyond."""
+
+    strategy: StrategyName
+    entity: str | None = Field(default=None, description="expected entity type, e.g. EMAIL_ADDRESS")
+    keep_last: int = Field(default=4, ge=0, description="mask: characters left visible")
+    generalize_to: Literal["year", "age_band", "prefix"] = "year"
+    prefix_length: int = Field(default=2, ge=1)
+    free_text: bool = Field(default=False, description="scan every value and replace only PII spans")
+
+
+class PiiSpec(_Model):
+    default_strategy: StrategyName = "pseudonymize"
+    sample_size: int = Field(default=500, ge=10)
+    min_hit_rate: float = Field(default=0.3, gt=0, le=1)
+    score_threshold: float = Field(default=0.5, ge=0, le=1)
+    strict: bool = Field(default=False, description="fail when a PII column has no policy")
+    recognizers: tuple[str, ...] = (
+        "cpr", "dk_phone", "phone", "email", "iban", "credit_card", "ip_address", "person", "location",
+    )
+    columns: dict[Identifier, ColumnPolicy] = Field(default_factory=dict)
+
+
+class QualitySpec(_Model):
+    checks: str | None = Field(default=None, description="SodaCL file under include/soda/")
+
+
+class GoldSpec(_Model):
+    models: tuple[Identifier, ...] = ()
+
+
+class AiReadySpec(_Model):
+    name: Identifier
+    source: str = Field(pattern=r"^(silver|gold)\.[a-z_][a-z0-9_]*$")
+    key: Identifier = Field(description="row key: pseudonymized in the output, used for the split")
+    numeric: tuple[Identifier, ...] = ()
+    categorical: tuple[Identifier, ...] = ()
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+
+    @field_validator("split")
+    @classmethod
+    def _split_sums_to_one(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if abs(sum(value) - 1.0) > 1e-9 or min(value) < 0:
+            raise ValueError("train/validation/test fractions must be >= 0 and sum to 1")
+        return value
+
+
+class AlertSpec(_Model):
+    email: tuple[str, ...] = ()
+    email_conn_id: str = "smtp_default"
+    slack_conn_id: str | None = "slack_atlas"
+
+
+class TableSpec(_Model):
+    """Everything Atlas knows about one table."""
+
+    table: Identifier
+    description: str = ""
+    owner: str = "data-platform"
+    tags: tuple[str, ...] = ()
+    schedule: str | None = "@daily"
+    start_date: str = "2026-01-01"
+    catchup: bool = False
+    retries: int = Field(default=2, ge=2)
+    retry_delay_seconds: int = Field(default=30, ge=1)
+    max_retry_delay_seconds: int = Field(default=600, ge=1)
+    source: SourceSpec
+    table_schema: SchemaSpec = Field(alias="schema")
+    pii: PiiSpec = PiiSpec()
+    quality: QualitySpec = QualitySpec()
+    gold: GoldSpec = GoldSpec()
+    ai_ready: AiReadySpec | None = None
+    alerts: AlertSpec = AlertSpec()
+    links: dict[str, str] = Field(default_factory=dict)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _policies_name_columns(self) -> TableSpec:
+        names = set(self.table_schema.column_names)
+        unknown = sorted(set(self.pii.columns) - names)
+        if unknown:
+            raise ValueError(f"pii.columns names undeclared columns: {unknown}")
+        return self
+
+    @property
+    def dag_id(self) -> str:
+        return f"atlas_{self.table}"
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A table file's outcome: a spec, or the error that broke it."""
+
+    file: Path
+    spec: TableSpec | None = None
+    error: AtlasConfigError | None = None
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "yaml"
+        raise AtlasConfigError(str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise AtlasConfigError(str(path), "<root>", "expected a mapping at the top level")
+    return data
+
+
+def _first_error(path: Path, exc: ValidationError) -> AtlasConfigError:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "<root>"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return AtlasConfigError(str(path), field, f"{err['msg']}{more}")
+
+
+def load_table_spec(path: Path, defaults: dict[str, Any] | None = None) -> TableSpec:
+    """Validate one table file merged over ``defaults``; raise AtlasConfigError on error."""
+    raw = _read_yaml(path)
+    expected = path.stem
+    try:
+        spec = TableSpec.model_validate(_deep_merge(defaults or {}, raw))
+    except ValidationError as exc:
+        raise _first_error(path, exc) from None
+    if spec.table != expected:
+        raise AtlasConfigError(str(path), "table", f"'{spec.table}' must match the file name '{expected}'")
+    return spec
+
+
+def load_table_specs(tables_dir: Path) -> list[LoadResult]:
+    """Load every ``*.yml`` in ``tables_dir`` except ``defaults.yml``; never raises for one file."""
+    defaults_file = tables_dir / "defaults.yml"
+    defaults = _read_yaml(defaults_file) if defaults_file.exists() else {}
+    results = []
+    for path in sorted(tables_dir.glob("*.yml")):
+        if path.name == "defaults.yml":
+            continue
+        try:
+            results.append(LoadResult(path, spec=load_table_spec(path, defaults)))
+        except AtlasConfigError as exc:
+            results.append(LoadResult(path, error=exc))
+    return results
+
+
+def load_valid_specs(tables_dir: Path) -> dict[str, TableSpec]:
+    """Every valid spec by table name (used at run time, e.g. by gold models)."""
+    return {r.spec.table: r.spec for r in load_table_specs(tables_dir) if r.spec}
+
+
+def json_schema() -> dict[str, Any]:
+    schema = TableSpec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Atlas table config"
+    return schema
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Atlas table config tools")
+    parser.add_argument("--write-schema", type=Path, help="write the JSON schema for editors")
+    parser.add_argument("--check", type=Path, help="validate a tables directory")
+    args = parser.parse_args(argv)
+    if args.write_schema:
+        args.write_schema.write_text(json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.write_schema}")
+    if args.check:
+        failed = [r for r in load_table_specs(args.check) if r.error]
+        for r in failed:
+            print(f"ERROR {r.error}")
+        raise SystemExit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Create the warehouse schemas and Atlas's metadata tables (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas import settings
+
+SCHEMAS = ("bronze", "silver", "gold", "ai_ready", "quarantine", "atlas_meta")
+
+
+def ensure_warehouse(conn: Any) -> None:
+    """Create schemas and ``atlas_meta`` tables if missing; commits."""
+    ddl = (settings.include_dir() / "sql" / "ddl" / "atlas_meta.sql").read_text(encoding="utf-8")
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(4242)")  # concurrent first runs
+        for schema in SCHEMAS:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(ddl)
+    conn.commit()

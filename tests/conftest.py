@@ -1,0 +1,42 @@
+"""Shared fixtures: an isolated ATLAS_HOME and a real embedded PostgreSQL per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(os.environ.get("ATLAS_TEST_HOME", "/tmp")) / f"atlas-test-{os.getpid()}"
+os.environ["ATLAS_HOME"] = str(_SESSION_HOME)
+os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_HOME / "airflow"))
+os.environ["ATLAS_STRICT_CONFIG"] = "1"
+os.environ["OTEL_SDK_DISABLED"] = "true"
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "false")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "false")
+
+
+@pytest.fixture(scope="session")
+def warehouse_dsn() -> Iterator[str]:
+    """DSN of a real PostgreSQL: the configured AIRFLOW_CONN_ATLAS_WAREHOUSE, else embedded."""
+    from atlas import settings
+    from atlas.warehouse import connect, embedded, ensure_warehouse, resolve_dsn
+
+    dsn = resolve_dsn()
+    conn = connect(dsn)
+    ensure_warehouse(conn)
+    conn.close()
+    yield dsn
+    embedded.stop(settings.embedded_warehouse_dir())
+
+
+@pytest.fixture
+def wh_conn(warehouse_dsn: str) -> Iterator[object]:
+    """A psycopg2 connection to the test warehouse, closed after the test."""
+    from atlas.warehouse import connect
+
+    conn = connect(warehouse_dsn)
+    yield conn
+    conn.rollback()
+    conn.close()
