@@ -1,0 +1,1 @@
+"""Bronze: raw files archived unchanged and loaded as received (every column text)."""
