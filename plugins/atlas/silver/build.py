@@ -1,0 +1,151 @@
+"""Build ``silver.<table>`` for one logical date in one transaction.
+
+bronze slice → validate/normalize → protect PII → COPY into a staging table → dedupe on the
+primary key → merge (the date's previous slice replaced, older versions of the same keys
+replaced, newer ones kept) → reconcile counts → commit. Rows breaking rules go to
+``quarantine.<table>`` (protected the same way) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from atlas.config import TableSpec
+from atlas.errors import AtlasReconciliationError
+from atlas.silver.validate import validate
+from atlas.warehouse.copy import copy_rows, quote_ident
+from atlas.warehouse.tables import SILVER_META, ensure_tables, silver_ddl
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+CHUNK_ROWS = 20_000
+Protect = Callable[["pd.DataFrame"], "pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class SilverResult:
+    table: str
+    logical_date: str
+    bronze_rows: int
+    silver_rows: int
+    quarantined_rows: int
+    duplicates_removed: int
+    superseded_rows: int
+    reasons: dict[str, int]
+
+    def summary(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_bronze(conn: Any, spec: TableSpec, ds: str, chunk_rows: int) -> Any:
+    """Yield DataFrames of the date's bronze rows (server-side cursor: bounded memory)."""
+    import pandas as pd
+
+    columns = [*spec.table_schema.column_names, "_atlas_source_file", "_atlas_row_number"]
+    select = ", ".join(quote_ident(c) for c in columns)
+    with conn.cursor(name=f"atlas_bronze_{spec.table}") as cur:
+        cur.itersize = chunk_rows
+        cur.execute(f"SELECT {select} FROM bronze.{spec.table} WHERE _atlas_logical_date = %s "
+                    "ORDER BY _atlas_source_file, _atlas_row_number", (ds,))
+        while rows := cur.fetchmany(chunk_rows):
+            yield pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def _frame_rows(frame: pd.DataFrame, columns: list[str]) -> list[list[object]]:
+    values = frame[columns].astype(object).where(frame[columns].notna(), None)
+    return values.values.tolist()
+
+
+def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, protect: Protect,
+                 run_id: str, ds: str, reasons: dict[str, int]) -> tuple[int, int]:
+    columns = list(spec.table_schema.column_names)
+    checked = validate(frame, spec)
+    valid = checked.valid.copy()
+    valid[columns] = protect(valid[columns])
+    valid["_atlas_run_id"], valid["_atlas_logical_date"] = run_id, ds
+    silver_cols = [*columns, "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
+    staged = copy_rows(cur, stage, silver_cols, _frame_rows(valid, silver_cols))
+
+    rejected = checked.rejected.copy()
+    if not rejected.empty:
+        rejected[columns] = protect(rejected[columns])
+        rejected["_atlas_stage"], rejected["_atlas_run_id"], rejected["_atlas_logical_date"] = (
+            "silver", run_id, ds)
+        for reason, count in rejected["_atlas_reason"].value_counts().items():
+            reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
+    q_cols = [*columns, "_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
+              "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
+    quarantined = copy_rows(cur, f"quarantine.{spec.table}", q_cols, _frame_rows(rejected, q_cols))
+    return staged, quarantined
+
+
+def _merge(cur: Any, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, int]:
+    """Dedupe the stage and merge it into silver; returns (inserted, duplicates, superseded)."""
+    key = ", ".join(quote_ident(k) for k in spec.table_schema.primary_key)
+    match = " AND ".join(f"s.{quote_ident(k)} = d.{quote_ident(k)}" for k in spec.table_schema.primary_key)
+    target = f"silver.{spec.table}"
+    cur.execute(f"SELECT count(*) FROM {stage}")
+    staged = cur.fetchone()[0]
+    cur.execute(f"CREATE TEMP TABLE atlas_dedup ON COMMIT DROP AS SELECT DISTINCT ON ({key}) * "
+                f"FROM {stage} ORDER BY {key}, _atlas_source_file DESC, _atlas_row_number DESC")
+    cur.execute("SELECT count(*) FROM atlas_dedup")
+    duplicates = staged - cur.fetchone()[0]
+    cur.execute(f"DELETE FROM {target} WHERE _atlas_logical_date = %s", (ds,))
+    cur.execute(f"DELETE FROM atlas_dedup d USING {target} s WHERE {match} AND s._atlas_logical_date > %s",
+                (ds,))
+    superseded = cur.rowcount
+    cur.execute(f"DELETE FROM {target} s USING atlas_dedup d WHERE {match}")
+    columns = ", ".join(quote_ident(c) for c in [*spec.table_schema.column_names, *(n for n, _ in SILVER_META)])
+    cur.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM atlas_dedup")
+    inserted = cur.rowcount
+    cur.execute(f"DROP TABLE {stage}")
+    return inserted, duplicates, superseded
+
+
+def _record_metrics(cur: Any, result: SilverResult, run_id: str) -> None:
+    metrics = {k: v for k, v in result.summary().items() if isinstance(v, int)}
+    cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = 'silver' "
+                "AND logical_date = %s", (result.table, result.logical_date))
+    for metric, value in metrics.items():
+        cur.execute("INSERT INTO atlas_meta.run_metrics (table_name, stage, metric, value, run_id, "
+                    "logical_date) VALUES (%s, 'silver', %s, %s, %s, %s)",
+                    (result.table, metric, value, run_id, result.logical_date))
+
+
+def build_silver(conn: Any, spec: TableSpec, protect: Protect, run_id: str, ds: str,
+                 chunk_rows: int = CHUNK_ROWS) -> SilverResult:
+    """Replace the logical date's silver slice; raises AtlasReconciliationError if counts disagree."""
+    stage = f"silver.{quote_ident(spec.table + '__stage')}"
+    reasons: dict[str, int] = {}
+    with conn.cursor() as cur:
+        ensure_tables(cur, spec)
+        conn.commit()
+        cur.execute(f"DROP TABLE IF EXISTS {stage}")
+        cur.execute(silver_ddl(spec, qualified=stage, with_key=False).replace(
+            "CREATE TABLE", "CREATE UNLOGGED TABLE", 1))
+        cur.execute(f"DELETE FROM quarantine.{spec.table} WHERE _atlas_logical_date = %s "
+                    "AND _atlas_stage = 'silver'", (ds,))
+        quarantined = 0
+        for frame in _read_bronze(conn, spec, ds, chunk_rows):
+            _, rejected = _stage_chunk(cur, spec, stage, frame, protect, run_id, ds, reasons)
+            quarantined += rejected
+        inserted, duplicates, superseded = _merge(cur, spec, stage, ds)
+        cur.execute(f"SELECT count(*) FROM bronze.{spec.table} WHERE _atlas_logical_date = %s", (ds,))
+        bronze_rows = cur.fetchone()[0]
+        result = SilverResult(spec.table, ds, bronze_rows, inserted, quarantined, duplicates, superseded,
+                              dict(sorted(reasons.items())))
+        accounted = inserted + quarantined + duplicates + superseded
+        if accounted != bronze_rows:
+            conn.rollback()
+            raise AtlasReconciliationError(
+                f"{spec.table} {ds}: bronze has {bronze_rows} rows but silver {inserted} + quarantined "
+                f"{quarantined} + duplicates {duplicates} + superseded {superseded} = {accounted}")
+        _record_metrics(cur, result, run_id)
+    conn.commit()
+    log.info("silver.%s %s: %s", spec.table, ds, result.summary())
+    return result

@@ -1,0 +1,267 @@
+"""Row rules for silver, one small class per rule.
+
+A rule takes a column of text values (``None`` for missing) and returns the normalized values
+and a mask of rows that break it. Reasons name the column and the rule, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, ClassVar
+
+from atlas.config import ColumnSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Rule:
+    """Base rule: ``apply`` returns (normalized values, invalid mask)."""
+
+    name: ClassVar[str] = "rule"
+
+    def __init__(self, column: ColumnSpec) -> None:
+        self.column = column
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.column.name}.{self.name}"
+
+    def reason(self) -> str:
+        return f"{self.column.name}: breaks {self.name}"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        raise NotImplementedError
+
+
+def _map_present(values: pd.Series, func: object) -> tuple[pd.Series, pd.Series]:
+    """Apply ``func`` (value -> normalized or None when invalid) to present values, once per distinct."""
+    present = values.notna()
+    mapped = values.copy()
+    if present.any():
+        distinct = values[present].unique()
+        lookup = {v: func(v) for v in distinct}  # type: ignore[operator]
+        mapped[present] = values[present].map(lookup)
+    invalid = present & mapped.isna()
+    return mapped, invalid
+
+
+class Required(Rule):
+    name = "required"
+
+    def reason(self) -> str:
+        return f"{self.column.name}: required value missing"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        return values, values.isna()
+
+
+class TypeCast(Rule):
+    """Parse to the declared type; output is the canonical text PostgreSQL's COPY accepts."""
+
+    name = "type"
+    TRUE = frozenset({"true", "t", "yes", "y", "1"})
+    FALSE = frozenset({"false", "f", "no", "n", "0"})
+
+    def reason(self) -> str:
+        return f"{self.column.name}: not a valid {self.column.type}"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        import pandas as pd
+
+        kind = self.column.type
+        if kind == "text":
+            return values, pd.Series(False, index=values.index)
+        present = values.notna()
+        if kind in ("integer", "bigint", "numeric"):
+            return _map_present(values, parse_decimal if kind == "numeric" else parse_integer)
+        elif kind == "boolean":
+            lowered = values.str.strip().str.lower()
+            out = lowered.map(lambda v: "true" if v in self.TRUE else "false" if v in self.FALSE else None)
+        else:  # date / timestamp
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+            fmt = "%Y-%m-%d" if kind == "date" else "%Y-%m-%dT%H:%M:%S%z"
+            out = parsed.dt.strftime(fmt).where(parsed.notna(), None)
+        out = out.astype(object).where(present, None)
+        return out, present & out.isna()
+
+
+class AllowedValues(Rule):
+    name = "allowed_values"
+
+    def reason(self) -> str:
+        return f"{self.column.name}: not one of the allowed values"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        allowed = set(self.column.allowed_values or ())
+        return values, values.notna() & ~values.isin(allowed)
+
+
+class Pattern(Rule):
+    name = "pattern"
+
+    def reason(self) -> str:
+        return f"{self.column.name}: does not match pattern {self.column.pattern}"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        matches = values.str.fullmatch(self.column.pattern or ".*")
+        return values, values.notna() & ~matches.fillna(False).astype(bool)
+
+
+class Range(Rule):
+    name = "range"
+
+    def reason(self) -> str:
+        low, high = self.column.min, self.column.max
+        bounds = " and ".join(b for b in (f">= {low:g}" if low is not None else "",
+                                          f"<= {high:g}" if high is not None else "") if b)
+        return f"{self.column.name}: must be {bounds}"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        import pandas as pd
+
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = pd.Series(False, index=values.index)
+        if self.column.min is not None:
+            bad |= numbers < self.column.min
+        if self.column.max is not None:
+            bad |= numbers > self.column.max
+        return values, bad.fillna(False)
+
+
+# ----------------------------------------------------------------------------- parsers
+
+
+def parse_decimal(value: str) -> str | None:
+    """Exact decimal text (no float rounding), or None."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return str(number) if number.is_finite() else None
+
+
+def parse_integer(value: str) -> str | None:
+    """Whole-number text (``"12"``, ``"12.0"``), or None."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return str(int(number))
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+@lru_cache(maxsize=1)
+def _email_pattern() -> re.Pattern[str]:
+    return re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+
+
+def normalize_email(value: str) -> str | None:
+    value = value.strip()
+    if not _email_pattern().match(value) or ".." in value:
+        return None
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalize_phone(value: str, region: str = "DK") -> str | None:
+    """E.164 (e.g. +4512345678) or None when the number is not valid."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
+
+
+def cpr_birth_date(value: str) -> date | None:
+    """Birth date encoded in a Danish CPR number (century from the 7th digit), or None."""
+    match = _CPR.match(value.strip())
+    if not match:
+        return None
+    day, month, yy = (int(g) for g in match.groups()[:3])
+    serial = match.group(4)
+    seventh = int(serial[0])
+    if seventh <= 3 or (seventh in (4, 9) and yy >= 37):
+        century = 1900
+    elif seventh in (4, 9):
+        century = 2000
+    else:
+        century = 2000 if yy <= 57 else 1800
+    try:
+        return date(century + yy, month, day)
+    except ValueError:
+        return None
+
+
+def normalize_cpr(value: str) -> str | None:
+    if cpr_birth_date(value) is None:
+        return None
+    digits = value.strip().replace("-", "")
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def normalize_uuid(value: str) -> str | None:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def normalize_postal_code(value: str) -> str | None:
+    value = value.strip().upper()
+    return value if re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,9}", value) else None
+
+
+class Format(Rule):
+    name = "format"
+    NORMALIZERS: ClassVar[dict[str, object]] = {
+        "email": normalize_email, "phone": normalize_phone, "cpr": normalize_cpr,
+        "uuid": normalize_uuid, "postal_code": normalize_postal_code,
+    }
+    LABELS: ClassVar[dict[str, str]] = {
+        "email": "an email address", "phone": "a valid phone number", "cpr": "a valid CPR number",
+        "uuid": "a UUID", "postal_code": "a postal code",
+    }
+
+    def reason(self) -> str:
+        return f"{self.column.name}: not {self.LABELS[self.column.format or '']}"
+
+    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        return _map_present(values, self.NORMALIZERS[self.column.format or ""])
+
+
+def rules_for(column: ColumnSpec) -> list[Rule]:
+    """The rules a column's spec implies, in evaluation order."""
+    rules: list[Rule] = []
+    if column.required:
+        rules.append(Required(column))
+    if column.format:
+        rules.append(Format(column))
+    rules.append(TypeCast(column))
+    if column.allowed_values is not None:
+        rules.append(AllowedValues(column))
+    if column.pattern:
+        rules.append(Pattern(column))
+    if column.min is not None or column.max is not None:
+        rules.append(Range(column))
+    return rules

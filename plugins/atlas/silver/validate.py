@@ -1,0 +1,53 @@
+"""Validate and normalize a chunk of bronze rows against the table's schema rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from atlas.config import TableSpec
+from atlas.silver.rules import rules_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class ValidatedChunk:
+    """``valid``: normalized rows; ``rejected``: raw rows with ``_atlas_rule`` and ``_atlas_reason``."""
+
+    valid: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+def _blank_to_none(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for name in columns:
+        stripped = out[name].astype(object).where(out[name].notna(), None)
+        stripped = stripped.map(lambda v: v.strip() if isinstance(v, str) else v)
+        out[name] = stripped.where(stripped.map(lambda v: v not in (None, "")), None)
+    return out
+
+
+def validate(frame: pd.DataFrame, spec: TableSpec) -> ValidatedChunk:
+    """Apply every column's rules; rows breaking any go to ``rejected`` with the first reason."""
+    import pandas as pd
+
+    columns = list(spec.table_schema.column_names)
+    raw = _blank_to_none(frame, columns)
+    normalized = raw.copy()
+    rule_ids = pd.Series(None, index=raw.index, dtype=object)
+    reasons = pd.Series(None, index=raw.index, dtype=object)
+    for column in spec.table_schema.columns:
+        values = raw[column.name]
+        for rule in rules_for(column):
+            values, invalid = rule.apply(values)
+            fresh = invalid & rule_ids.isna()
+            rule_ids[fresh] = rule.rule_id
+            reasons[fresh] = rule.reason()
+        normalized[column.name] = values
+    bad = rule_ids.notna()
+    rejected = raw[bad].copy()
+    rejected["_atlas_rule"] = rule_ids[bad]
+    rejected["_atlas_reason"] = reasons[bad]
+    return ValidatedChunk(valid=normalized[~bad], rejected=rejected)
