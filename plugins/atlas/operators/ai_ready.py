@@ -1,0 +1,39 @@
+"""publish_ai_ready: versioned Parquet feature set + manifest in the lake, and ai_ready.<name>."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas.operators.base import AtlasOperator
+
+
+class PublishAiReadyOperator(AtlasOperator):
+    def run(self, context: Any) -> dict[str, Any]:
+        from atlas import settings, storage
+        from atlas.ai_ready import publish_ai_ready
+        from atlas.context import logical_ds
+        from atlas.lineage import dataset
+        from atlas.operators.silver import guard_leaks
+        from atlas.pii import load_keys
+        from atlas.warehouse.pii_findings import load_findings
+
+        spec = self.spec.ai_ready
+        if spec is None:
+            return {"published": False}
+        ds = logical_ds(context)
+        conn = self.warehouse.get_conn()
+        try:
+            manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
+                                        ds, storage_conn_id=settings.storage_conn_id())
+            strategies = {f.column: f.strategy for f in load_findings(conn, self.spec.table, ds)
+                          if f.policy_source != "none"}
+            guard_leaks(conn, self.spec, strategies, [spec.source, f"ai_ready.{spec.name}"])
+        finally:
+            conn.close()
+        self.lineage_inputs.append(self.table_dataset(spec.source))
+        self.lineage_outputs.append(self.table_dataset(f"ai_ready.{spec.name}", output=True,
+                                                       rows=sum(manifest.row_counts.values())))
+        namespace, name = storage.lineage_namespace(storage.lake_root() / "ai_ready" / spec.name)
+        self.lineage_outputs.append(dataset(namespace, f"{name}/version={ds}", output=True))
+        return {"dataset": spec.name, "version": manifest.version, "rows": manifest.row_counts,
+                "content_hash": manifest.content_hash}

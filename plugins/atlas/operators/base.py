@@ -1,0 +1,87 @@
+"""Base class of the Atlas stage operators: error policy, warehouse access, lineage."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from atlas.config import TableSpec
+from atlas.errors import AtlasError, AtlasTransientError
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class AtlasOperator(BaseOperator):
+    """Runs ``run(context)``; maps driver errors to retry (transient) or fail-fast (permanent).
+
+    Database errors other than connection/serialization problems fail fast with only their
+    class and SQLSTATE: driver messages can quote row values, which must not reach logs.
+    """
+
+    ui_color = "#dbeafe"
+
+    def __init__(self, *, spec: TableSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.lineage_inputs: list[Any] = []
+        self.lineage_outputs: list[Any] = []
+
+    @cached_property
+    def warehouse(self) -> Any:
+        from atlas.hooks.warehouse import WarehouseHook
+
+        return WarehouseHook()
+
+    def run(self, context: Any) -> Any:
+        raise NotImplementedError
+
+    def execute(self, context: Any) -> Any:
+        import psycopg2
+        from airflow.sdk.exceptions import AirflowFailException
+
+        try:
+            return self.run(context)
+        except AtlasError:
+            raise
+        except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure,
+                psycopg2.errors.DeadlockDetected, ConnectionError, TimeoutError) as exc:
+            raise AtlasTransientError(f"{type(exc).__name__}: {_first_line(exc)}") from None
+        except psycopg2.Error as exc:
+            raise AirflowFailException(f"{type(exc).__name__} (SQLSTATE {exc.pgcode})") from None
+
+    # ---------------------------------------------------------------- lineage helpers
+    def table_dataset(self, qualified: str, columns: dict[str, str] | None = None, output: bool = False,
+                      facets: dict[str, Any] | None = None, rows: int | None = None) -> Any:
+        from openlineage.client.event_v2 import InputDataset, OutputDataset
+
+        from atlas.lineage import output_statistics, schema_facet
+
+        all_facets = dict(facets or {})
+        if columns:
+            all_facets["schema"] = schema_facet(columns)
+        namespace, name = self.warehouse.lineage_namespace(), self.warehouse.lineage_name(qualified)
+        if output:
+            stats = {"outputStatistics": output_statistics(rows)} if rows is not None else {}
+            return OutputDataset(namespace=namespace, name=name, facets=all_facets, outputFacets=stats)
+        return InputDataset(namespace=namespace, name=name, facets=all_facets)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        return OperatorLineage(inputs=self.lineage_inputs, outputs=self.lineage_outputs)
+
+    def record_metrics(self, conn: Any, stage: str, metrics: dict[str, float], run_id: str, ds: str) -> None:
+        """Replace this stage's metrics for the logical date in ``atlas_meta.run_metrics``."""
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = %s "
+                        "AND logical_date = %s", (self.spec.table, stage, ds))
+            for metric, value in metrics.items():
+                cur.execute("INSERT INTO atlas_meta.run_metrics (table_name, stage, metric, value, run_id, "
+                            "logical_date) VALUES (%s, %s, %s, %s, %s, %s)",
+                            (self.spec.table, stage, metric, value, run_id, ds))
+        conn.commit()

@@ -1,0 +1,55 @@
+"""build_silver: validate, normalize, protect PII, dedupe and swap in silver.<table>."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas.operators.base import AtlasOperator
+
+
+class BuildSilverOperator(AtlasOperator):
+    def run(self, context: Any) -> dict[str, Any]:
+        from atlas.context import logical_ds
+        from atlas.lineage import bronze_columns, column_lineage, silver_columns
+        from atlas.pii import build_protector, load_keys
+        from atlas.silver.build import build_silver
+        from atlas.warehouse.pii_findings import load_findings
+
+        ds = logical_ds(context)
+        conn = self.warehouse.get_conn()
+        try:
+            findings = load_findings(conn, self.spec.table, ds)
+            protector = build_protector(self.spec.pii, findings, load_keys())
+            result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds)
+            guard_leaks(conn, self.spec, protector.strategies, [f"silver.{self.spec.table}",
+                                                                 f"quarantine.{self.spec.table}"])
+        finally:
+            conn.close()
+        self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",
+                      result.bronze_rows, result.silver_rows, result.quarantined_rows,
+                      result.duplicates_removed, result.superseded_rows)
+        for reason, count in result.reasons.items():
+            self.log.info("quarantined %6d  %s", count, reason)
+        bronze = f"bronze.{self.spec.table}"
+        self.lineage_inputs.append(self.table_dataset(bronze, bronze_columns(self.spec)))
+        lineage = column_lineage(self.warehouse.lineage_namespace(), self.warehouse.lineage_name(bronze),
+                                 self.spec.table_schema.column_names, protector.strategies)
+        self.lineage_outputs.append(self.table_dataset(
+            f"silver.{self.spec.table}", silver_columns(self.spec), output=True,
+            facets={"columnLineage": lineage}, rows=result.silver_rows))
+        return {**result.summary(), "protected": protector.strategies}
+
+
+def guard_leaks(conn: Any, spec: Any, strategies: dict[str, str], targets: list[str]) -> None:
+    """Fail the run if any raw bronze value of a protected column appears in ``targets``."""
+    from atlas.errors import AtlasPiiLeakError
+    from atlas.pii import find_leaks
+
+    columns = [c for c, s in strategies.items() if s != "keep"]
+    if not columns:
+        return
+    leaks = find_leaks(conn, f"bronze.{spec.table}", columns, targets)
+    if leaks:
+        listed = "; ".join(f"{leak.target}.{leak.column} has {leak.matches} raw value(s) of "
+                           f"bronze {leak.source_column}" for leak in leaks)
+        raise AtlasPiiLeakError(f"raw PII reached downstream tables: {listed}")
