@@ -109,7 +109,20 @@ class PiiSpec(_Model):
 
 
 class QualitySpec(_Model):
-    checks: str | None = Field(default=None, description="SodaCL file under include/soda/")
+    """Quality checks: defaults generated from the schema, merged with hand-written SodaCL."""
+
+    checks: str | None = Field(
+        default=None,
+        description="hand-written SodaCL file name, read from include/soda/<layer>/ (default <table>.yml)",
+    )
+    min_row_count: int = Field(default=1, ge=0, description="rows expected per logical date (bronze, silver)")
+    freshness_max_age: str = Field(
+        default="1d", pattern=r"^\d+[dhm]$", description="freshness column age limit at the end of the day"
+    )
+    freshness_severity: Literal["warn", "fail"] = "warn"
+    severity: dict[str, Literal["warn", "fail"]] = Field(
+        default_factory=dict, description="severity override per check name"
+    )
 
 
 class GoldSpec(_Model):

@@ -1,0 +1,21 @@
+"""Validity: pseudonymized columns hold only pseudonym tokens (no raw identifier slipped through)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from atlas.pii.pseudonym import TOKEN_HEX_CHARS, TOKEN_PREFIX
+from atlas.quality.checks.base import CheckContext, SodaCheck
+
+TOKEN_REGEX = f"^{TOKEN_PREFIX}[0-9a-f]{{{TOKEN_HEX_CHARS}}}$"
+
+
+class PseudonymTokens:
+    def checks(self, ctx: CheckContext) -> Iterator[SodaCheck]:
+        for col in ctx.columns:
+            policy = ctx.spec.pii.columns.get(col.name)
+            if policy and policy.strategy == "pseudonymize" and not policy.free_text:
+                yield SodaCheck(
+                    f"invalid_count({col.name}) = 0", f"{col.name}_is_pseudonym", "validity", "fail", "= 0",
+                    column=col.name, config={"valid regex": TOKEN_REGEX},
+                )
