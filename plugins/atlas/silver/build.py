@@ -72,12 +72,12 @@ def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, pro
     staged = copy_rows(cur, stage, silver_cols, _frame_rows(valid, silver_cols))
 
     rejected = checked.rejected.copy()
-    if not rejected.empty:
-        rejected[columns] = protect(rejected[columns])
-        rejected["_atlas_stage"], rejected["_atlas_run_id"], rejected["_atlas_logical_date"] = (
-            "silver", run_id, ds)
-        for reason, count in rejected["_atlas_reason"].value_counts().items():
-            reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
+    if rejected.empty:
+        return staged, 0
+    rejected[columns] = protect(rejected[columns])
+    rejected["_atlas_stage"], rejected["_atlas_run_id"], rejected["_atlas_logical_date"] = "silver", run_id, ds
+    for reason, count in rejected["_atlas_reason"].value_counts().items():
+        reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
     q_cols = [*columns, "_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
               "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
     quarantined = copy_rows(cur, f"quarantine.{spec.table}", q_cols, _frame_rows(rejected, q_cols))

@@ -36,6 +36,12 @@ class Rule:
         raise NotImplementedError
 
 
+def _clean(values: pd.Series) -> pd.Series:
+    """Object dtype with ``None`` for missing (pandas otherwise infers NaN-based string dtypes)."""
+    out = values.astype(object)
+    return out.where(out.notna(), None)
+
+
 def _map_present(values: pd.Series, func: object) -> tuple[pd.Series, pd.Series]:
     """Apply ``func`` (value -> normalized or None when invalid) to present values, once per distinct."""
     present = values.notna()
@@ -44,6 +50,7 @@ def _map_present(values: pd.Series, func: object) -> tuple[pd.Series, pd.Series]
         distinct = values[present].unique()
         lookup = {v: func(v) for v in distinct}  # type: ignore[operator]
         mapped[present] = values[present].map(lookup)
+    mapped = _clean(mapped)
     invalid = present & mapped.isna()
     return mapped, invalid
 
@@ -84,7 +91,7 @@ class TypeCast(Rule):
             parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
             fmt = "%Y-%m-%d" if kind == "date" else "%Y-%m-%dT%H:%M:%S%z"
             out = parsed.dt.strftime(fmt).where(parsed.notna(), None)
-        out = out.astype(object).where(present, None)
+        out = _clean(out.where(present, None))
         return out, present & out.isna()
 
 

@@ -20,13 +20,17 @@ class ValidatedChunk:
     rejected: pd.DataFrame
 
 
+def as_text_or_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding ``str`` or ``None`` (pandas would otherwise infer NaN-based dtypes)."""
+    out = frame.astype(object)
+    return out.where(out.notna(), None)
+
+
 def _blank_to_none(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    out = frame.copy()
+    out = as_text_or_none(frame)
     for name in columns:
-        stripped = out[name].astype(object).where(out[name].notna(), None)
-        stripped = stripped.map(lambda v: v.strip() if isinstance(v, str) else v)
-        out[name] = stripped.where(stripped.map(lambda v: v not in (None, "")), None)
-    return out
+        out[name] = [v.strip() or None if isinstance(v, str) else v for v in out[name]]
+    return as_text_or_none(out)
 
 
 def validate(frame: pd.DataFrame, spec: TableSpec) -> ValidatedChunk:
@@ -50,4 +54,4 @@ def validate(frame: pd.DataFrame, spec: TableSpec) -> ValidatedChunk:
     rejected = raw[bad].copy()
     rejected["_atlas_rule"] = rule_ids[bad]
     rejected["_atlas_reason"] = reasons[bad]
-    return ValidatedChunk(valid=normalized[~bad], rejected=rejected)
+    return ValidatedChunk(valid=as_text_or_none(normalized[~bad]), rejected=as_text_or_none(rejected))

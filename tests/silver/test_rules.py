@@ -1,0 +1,91 @@
+"""Silver row rules: each rule accepts good values, rejects bad ones, and normalizes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from atlas.config import ColumnSpec
+from atlas.silver.rules import (
+    AllowedValues,
+    Format,
+    Pattern,
+    Range,
+    Required,
+    TypeCast,
+    cpr_birth_date,
+    normalize_email,
+    normalize_phone,
+    rules_for,
+)
+
+
+def _apply(rule, values):
+    out, bad = rule.apply(pd.Series(values, dtype=object))
+    return list(out), list(bad)
+
+
+def test_required():
+    _, bad = _apply(Required(ColumnSpec(name="a", required=True)), ["x", None])
+    assert bad == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "expected", "bad"),
+    [
+        ("integer", ["12", "12.0", "1.5", "x"], ["12", "12", None, None], [False, False, True, True]),
+        ("numeric", ["10.50", "-3", "1e2", "abc"], ["10.50", "-3", "1E+2", None], [False, False, False, True]),
+        ("boolean", ["True", "no", "1", "maybe"], ["true", "false", "true", None], [False, False, False, True]),
+        ("date", ["2026-01-31", "2026-02-30"], ["2026-01-31", None], [False, True]),
+        ("timestamp", ["2026-01-01T10:00:00", "2026-01-01 10:00:00+01:00", "soon"],
+         ["2026-01-01T10:00:00+0000", "2026-01-01T09:00:00+0000", None], [False, False, True]),
+    ],
+)
+def test_type_cast(kind, values, expected, bad):
+    out, flags = _apply(TypeCast(ColumnSpec(name="a", type=kind)), values)
+    assert out == expected and flags == bad
+
+
+def test_missing_values_are_not_type_errors():
+    out, bad = _apply(TypeCast(ColumnSpec(name="a", type="integer")), [None])
+    assert out == [None] and bad == [False]
+
+
+def test_allowed_pattern_range():
+    assert _apply(AllowedValues(ColumnSpec(name="a", allowed_values=("x",))), ["x", "y", None])[1] == [
+        False, True, False]
+    assert _apply(Pattern(ColumnSpec(name="a", pattern=r"^C\d{3}$")), ["C123", "C12", None])[1] == [
+        False, True, False]
+    assert _apply(Range(ColumnSpec(name="a", type="numeric", min=0, max=10)), ["0", "-1", "11", None])[1] == [
+        False, True, True, False]
+
+
+def test_phone_normalized_to_e164():
+    assert normalize_phone("+45 31 23 45 67") == "+4531234567"
+    assert normalize_phone("31234567") == "+4531234567"
+    assert normalize_phone("+1 202-555-0143") == "+12025550143"
+    assert normalize_phone("invalid_phone") is None
+    assert normalize_phone("123") is None
+
+
+def test_email_validation():
+    assert normalize_email(" Anna.Berg@Example.DK ") == "Anna.Berg@example.dk"
+    for bad in ("anna@", "no-at-sign", "a@b", "a..b@example.com", "a b@example.com"):
+        assert normalize_email(bad) is None, bad
+
+
+def test_cpr_date_must_exist():
+    assert cpr_birth_date("010190-1234").isoformat() == "1990-01-01"
+    assert cpr_birth_date("0101901234").isoformat() == "1990-01-01"
+    assert cpr_birth_date("310290-1234") is None  # 31 February
+    assert cpr_birth_date("010105-4321").year == 2005  # 7th digit 4, year <= 36
+    assert cpr_birth_date("12345") is None
+
+
+def test_reasons_never_contain_values():
+    column = ColumnSpec(name="phone", format="phone", pattern="^x$", allowed_values=("a",), required=True)
+    for rule in rules_for(column):
+        assert "secret-value" not in rule.reason()
+        assert rule.reason().startswith("phone:")
+    _out, bad = Format(column).apply(pd.Series(["secret-value"], dtype=object))
+    assert bad.tolist() == [True]
