@@ -16,6 +16,10 @@ os.environ["OTEL_SDK_DISABLED"] = "true"
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "false")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "false")
 
+from atlas import runtime_env  # noqa: E402 - after ATLAS_HOME is set
+
+runtime_env.configure(_SESSION_HOME)
+
 
 @pytest.fixture(scope="session")
 def warehouse_dsn() -> Iterator[str]:
@@ -29,6 +33,16 @@ def warehouse_dsn() -> Iterator[str]:
     conn.close()
     yield dsn
     embedded.stop(settings.embedded_warehouse_dir())
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Airflow's metadata database (SQLite in the session's AIRFLOW_HOME), migrated once."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    return os.environ["AIRFLOW_HOME"]
 
 
 @pytest.fixture
