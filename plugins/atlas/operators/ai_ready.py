@@ -13,7 +13,7 @@ class PublishAiReadyOperator(AtlasOperator):
         from atlas.ai_ready import publish_ai_ready
         from atlas.context import logical_ds
         from atlas.lineage import dataset
-        from atlas.operators.silver import guard_leaks
+        from atlas.operators.silver import guard_leaks, structured_pii_columns
         from atlas.pii import load_keys
         from atlas.warehouse.pii_findings import load_findings
 
@@ -25,9 +25,8 @@ class PublishAiReadyOperator(AtlasOperator):
         try:
             manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
                                         ds, storage_conn_id=settings.storage_conn_id())
-            strategies = {f.column: f.strategy for f in load_findings(conn, self.spec.table, ds)
-                          if f.policy_source != "none"}
-            guard_leaks(conn, self.spec, strategies, [spec.source, f"ai_ready.{spec.name}"])
+            guard_leaks(conn, self.spec.table, structured_pii_columns(load_findings(conn, self.spec.table, ds)),
+                        [spec.source, f"ai_ready.{spec.name}"])
         finally:
             conn.close()
         self.lineage_inputs.append(self.table_dataset(spec.source))

@@ -28,7 +28,10 @@ class BuildGoldOperator(AtlasOperator):
     def run(self, context: Any) -> dict[str, Any]:
         from atlas import settings
         from atlas.config import load_valid_specs
+        from atlas.context import logical_ds
         from atlas.gold import run_model
+        from atlas.operators.silver import guard_leaks, structured_pii_columns
+        from atlas.warehouse.pii_findings import load_findings
         from atlas.warehouse.tables import ensure_tables
 
         conn = self.warehouse.get_conn()
@@ -41,8 +44,11 @@ class BuildGoldOperator(AtlasOperator):
             for model, sql in zip(self.models, self.sql_files, strict=True):
                 built[model] = run_model(conn, sql)
                 self.log.info("gold.%s: %d rows", model, built[model])
+            findings = load_findings(conn, self.spec.table, logical_ds(context))
+            guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built])
         finally:
             conn.close()
-        self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in ("customers", "orders"))
+        self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(load_valid_specs(
+            settings.tables_dir())))
         self.lineage_outputs.extend(self.table_dataset(f"gold.{m}", output=True, rows=n) for m, n in built.items())
         return {"models": built}

@@ -21,8 +21,8 @@ class BuildSilverOperator(AtlasOperator):
             findings = load_findings(conn, self.spec.table, ds)
             protector = build_protector(self.spec.pii, findings, load_keys())
             result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds)
-            guard_leaks(conn, self.spec, protector.strategies, [f"silver.{self.spec.table}",
-                                                                 f"quarantine.{self.spec.table}"])
+            guard_leaks(conn, self.spec.table, structured_pii_columns(findings),
+                        [f"silver.{self.spec.table}", f"quarantine.{self.spec.table}"])
         finally:
             conn.close()
         self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",
@@ -40,15 +40,20 @@ class BuildSilverOperator(AtlasOperator):
         return {**result.summary(), "protected": protector.strategies}
 
 
-def guard_leaks(conn: Any, spec: Any, strategies: dict[str, str], targets: list[str]) -> None:
-    """Fail the run if any raw bronze value of a protected column appears in ``targets``."""
+def structured_pii_columns(findings: list[Any]) -> list[str]:
+    """Protected columns whose whole value is PII (free text keeps its non-PII words)."""
+    return [f.column for f in findings if f.kind != "free_text" and f.strategy != "keep"
+            and (f.kind != "none" or f.policy_source == "config")]
+
+
+def guard_leaks(conn: Any, table: str, columns: list[str], targets: list[str]) -> None:
+    """Fail the run if any raw bronze value of ``columns`` appears in ``targets`` (counts only)."""
     from atlas.errors import AtlasPiiLeakError
     from atlas.pii import find_leaks
 
-    columns = [c for c, s in strategies.items() if s != "keep"]
     if not columns:
         return
-    leaks = find_leaks(conn, f"bronze.{spec.table}", columns, targets)
+    leaks = find_leaks(conn, f"bronze.{table}", columns, targets)
     if leaks:
         listed = "; ".join(f"{leak.target}.{leak.column} has {leak.matches} raw value(s) of "
                            f"bronze {leak.source_column}" for leak in leaks)
