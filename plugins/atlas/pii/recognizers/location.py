@@ -1,0 +1,86 @@
+"""Locations and street addresses: spaCy NER places plus address patterns."""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from atlas.pii.entities import LOCATION
+
+_UPPER = "A-ZÆØÅÄÖÜ"
+_WORD = r"[\wæøåäöüß'\u2019.-]"
+# "Nørregade 12", "Buntmagervej 166, 2. th", "Zirmeplatz 17", "Gengatan 706"
+_NORDIC_STREET = (
+    rf"[{_UPPER}]{_WORD}*(?:\s[{_UPPER}]{_WORD}*)?"
+    r"(?:gade|vej|allé|alle|plads|torv|stræde|boulevard|vænget|vænge|parken|park|toften|bakken|straße|strasse|"
+    r"weg|platz|gasse|ring|gatan|vägen|väg|gränd|torget|veien|gata)"
+    r"\s\d{1,4}\s?[A-Za-z]?\b(?:,?\s\d{1,2}\.?\s?(?:tv|th|mf|sal)\b\.?)?"
+)
+# "70669 Heather Grove", "12 High Street"
+_ENGLISH_STREET = (
+    r"\b\d{1,5}\s(?:[" + _UPPER + r"][a-z]+\s){1,3}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Grove|Square|Sq|Terrace|"
+    r"Boulevard|Blvd|Crescent|Close|Gardens|Park|Row|Hill|Walk|Mews|Circle|Trail|Parkway|Plaza)\b\.?"
+    r"(?:,?\s(?:Apt|Suite|Unit|Flat)\.?\s\w+)?"
+)
+# Postal code + town after a street: ", 2100 København Ø", " / 69074 Saarbrücken"
+_POSTAL_TOWN = (
+    rf"(?:,?\s*(?:/\s*)?(?:DK-)?\d{{4,5}}\s[{_UPPER}][\wæøåäöü-]+"
+    rf"(?:\s[{_UPPER}]\b\.?|\s[{_UPPER}][\wæøåäöü]+)?)?"
+)
+ADDRESS_PATTERN = re.compile(rf"(?:{_NORDIC_STREET}|{_ENGLISH_STREET}){_POSTAL_TOWN}")
+
+
+class LocationRecognizer(LocalRecognizer):
+    """``LOCATION``: places the NER model finds (GPE, LOC, FAC) and street addresses
+    (Danish, Nordic, German and English street forms, with postal code and town)."""
+
+    ATLAS_NAME = "location"
+    ADDRESS_SCORE = 0.75
+    CONTEXT = {
+        "en": ["address", "street", "lives", "moved", "city", "deliver", "shipping"],
+        "da": ["adresse", "bopæl", "bor", "flyttet", "by", "levering", "leveringsadresse"],
+    }
+
+    def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
+        super().__init__(
+            supported_entities=[LOCATION],
+            name=self.ATLAS_NAME,
+            supported_language=supported_language,
+            context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
+        )
+
+    def load(self) -> None:
+        """Nothing to load: the NER pass runs once per batch in the scanner."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        if LOCATION not in entities:
+            return results
+        if nlp_artifacts is not None:
+            for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
+                if ent.label_ == LOCATION:
+                    results.append(self._result(ent.start_char, ent.end_char, score))
+        if any(ch.isdigit() for ch in text):
+            for match in ADDRESS_PATTERN.finditer(text):
+                results.append(self._result(match.start(), match.end(), self.ADDRESS_SCORE))
+        return results
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=LOCATION,
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name, original_score=score, textual_explanation=self.ATLAS_NAME
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
