@@ -14,6 +14,7 @@ from pathlib import Path
 import phonenumbers
 import pytest
 import yaml
+
 from atlas import sample_data
 from atlas.sample_data import SampleSummary, generate
 
@@ -226,8 +227,13 @@ def test_small_runs_still_carry_every_problem(tmp_path):
     assert not list(tmp_path.rglob(".*.partial"))
 
 
-def test_file_url_and_object_storage_path_roots(tmp_path):
+def test_file_url_and_object_storage_path_roots(tmp_path, monkeypatch):
+    from airflow import settings as airflow_settings
     from airflow.sdk import ObjectStoragePath
+
+    # ObjectStoragePath I/O loads Airflow plugins (hook lineage); keep the loader off the atlas
+    # package, as docker-compose.yaml does, since it would exec every module there.
+    monkeypatch.setattr(airflow_settings, "PLUGINS_FOLDER", str(tmp_path / "airflow-plugins"))
 
     generate(f"file://{tmp_path / 'url'}", DS, customers=50, orders=20)
     generate(ObjectStoragePath(f"file://{tmp_path / 'osp'}"), DS, customers=50, orders=20)
