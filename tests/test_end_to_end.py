@@ -66,8 +66,8 @@ def raw_pii(conn, specs) -> dict[str, set[str]]:
     values: dict[str, set[str]] = {}
     for table, spec in specs.items():
         for column, policy in spec.pii.columns.items():
-            if policy.strategy == "keep" or policy.free_text:
-                continue  # free text: only its PII spans are replaced (checked separately)
+            if policy.strategy in ("keep", "generalize") or policy.free_text:
+                continue  # free text: only PII spans are replaced; generalized: checked separately
             found = _rows(conn, f'SELECT DISTINCT "{column}" FROM bronze.{table} '
                                 "WHERE _atlas_logical_date = %s AND length(\"" + column + '") >= 4', DS)
             values[f"{table}.{column}"] = {v for (v,) in found}
@@ -128,6 +128,14 @@ def test_free_text_keeps_text_but_loses_pii_spans(conn, pipeline):
     assert sum(1 for n in notes if cpr.search(n)) == 0
     assert sum(1 for n in notes if "<EMAIL_ADDRESS>" in n) > 0, "spans replaced with entity tags"
     assert sum(1 for n in notes if "<" not in n) > 0, "notes without PII keep their text"
+
+
+def test_generalized_columns_are_coarse(conn):
+    values = _rows(conn, "SELECT count(*), count(*) FILTER (WHERE date_of_birth ~ '^[0-9]{4}$'), "
+                         "count(date_of_birth), count(*) FILTER (WHERE postal_code ~ '^[0-9A-Z]{2}[*]+$'), "
+                         "count(postal_code) FROM silver.customers")[0]
+    assert values[1] == values[2] > 0, "date of birth generalized to the year"
+    assert values[3] == values[4] > 0, "postal code generalized to its prefix"
 
 
 def test_no_raw_pii_in_ai_ready_parquet(conn, raw_pii):

@@ -40,9 +40,14 @@ class BuildSilverOperator(AtlasOperator):
         return {**result.summary(), "protected": protector.strategies}
 
 
+# Kept (audited) or generalized (deliberately coarse: a birth year, a postal prefix) columns
+# may legitimately share values with other data; they are not direct identifiers.
+NOT_GUARDED = frozenset({"keep", "generalize"})
+
+
 def structured_pii_columns(findings: list[Any]) -> list[str]:
-    """Protected columns whose whole value is PII (free text keeps its non-PII words)."""
-    return [f.column for f in findings if f.kind != "free_text" and f.strategy != "keep"
+    """Direct-identifier columns whose whole value is PII (free text keeps its non-PII words)."""
+    return [f.column for f in findings if f.kind != "free_text" and f.strategy not in NOT_GUARDED
             and (f.kind != "none" or f.policy_source == "config")]
 
 

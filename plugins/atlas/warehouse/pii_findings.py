@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from atlas.config import TableSpec
-from atlas.warehouse.copy import quote_ident
+from atlas.warehouse.bulk_copy import quote_ident
 
 FINDING_FIELDS = ("column", "kind", "entity_types", "confidence", "hit_rate", "rows_scanned",
                   "recognizers", "strategy", "policy_source")
