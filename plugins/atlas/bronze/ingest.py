@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from atlas import storage
 from atlas.bronze.readers import Malformed, reader_for
 from atlas.config import TableSpec
-from atlas.warehouse.copy import copy_rows
+from atlas.warehouse.bulk_copy import copy_rows
 from atlas.warehouse.tables import BRONZE_META, ensure_tables
 
 if TYPE_CHECKING:

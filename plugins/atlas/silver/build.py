@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from atlas.config import TableSpec
 from atlas.errors import AtlasReconciliationError
 from atlas.silver.validate import validate
-from atlas.warehouse.copy import copy_rows, quote_ident
+from atlas.warehouse.bulk_copy import copy_rows, quote_ident
 from atlas.warehouse.tables import SILVER_META, ensure_tables, silver_ddl
 
 if TYPE_CHECKING:
