@@ -42,6 +42,10 @@ class ColumnSpec(_Model):
     pattern: str | None = Field(default=None, description="regular expression every value must match")
     min: float | None = None
     max: float | None = None
+    default_region: str = Field(default="DK", pattern=r"^[A-Z]{2}$",
+                                description="phone: region for numbers written without a country code")
+    region_column: Identifier | None = Field(
+        default=None, description="phone: column with each row's country (name or ISO code) used as region hint")
 
     @field_validator("pattern")
     @classmethod
@@ -62,7 +66,8 @@ class SchemaSpec(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"duplicate column names: {duplicates}")
-        for key in (*self.primary_key, *filter(None, [self.freshness_column])):
+        hints = [c.region_column for c in self.columns if c.region_column]
+        for key in (*self.primary_key, *filter(None, [self.freshness_column]), *hints):
             if key not in names:
                 raise ValueError(f"'{key}' is not a declared column")
         return self

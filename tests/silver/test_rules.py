@@ -89,3 +89,12 @@ def test_reasons_never_contain_values():
         assert rule.reason().startswith("phone:")
     _out, bad = Format(column).apply(pd.Series(["secret-value"], dtype=object))
     assert bad.tolist() == [True]
+
+
+def test_phone_region_from_another_column():
+    column = ColumnSpec(name="phone", format="phone", region_column="country")
+    frame = pd.DataFrame({"phone": ["(202) 555-0143", "31 23 45 67", "(202) 555-0143"],
+                          "country": ["United States", "Denmark", "Denmark"]}, dtype=object)
+    out, bad = Format(column).apply(frame["phone"], frame)
+    assert list(out) == ["+12025550143", "+4531234567", None]
+    assert list(bad) == [False, False, True]

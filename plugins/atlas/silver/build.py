@@ -104,6 +104,7 @@ def _merge(cur: Any, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, in
     cur.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM atlas_dedup")
     inserted = cur.rowcount
     cur.execute(f"DROP TABLE {stage}")
+    cur.execute(f"ANALYZE {target}")  # fresh statistics for the checks and joins that follow
     return inserted, duplicates, superseded
 
 

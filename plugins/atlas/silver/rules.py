@@ -32,7 +32,8 @@ class Rule:
     def reason(self) -> str:
         return f"{self.column.name}: breaks {self.name}"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        """``frame`` holds the whole chunk for rules that need another column (e.g. a region hint)."""
         raise NotImplementedError
 
 
@@ -61,7 +62,7 @@ class Required(Rule):
     def reason(self) -> str:
         return f"{self.column.name}: required value missing"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         return values, values.isna()
 
 
@@ -75,7 +76,7 @@ class TypeCast(Rule):
     def reason(self) -> str:
         return f"{self.column.name}: not a valid {self.column.type}"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
         kind = self.column.type
@@ -101,7 +102,7 @@ class AllowedValues(Rule):
     def reason(self) -> str:
         return f"{self.column.name}: not one of the allowed values"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         allowed = set(self.column.allowed_values or ())
         return values, values.notna() & ~values.isin(allowed)
 
@@ -112,7 +113,7 @@ class Pattern(Rule):
     def reason(self) -> str:
         return f"{self.column.name}: does not match pattern {self.column.pattern}"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         matches = values.str.fullmatch(self.column.pattern or ".*")
         return values, values.notna() & ~matches.fillna(False).astype(bool)
 
@@ -126,7 +127,7 @@ class Range(Rule):
                                           f"<= {high:g}" if high is not None else "") if b)
         return f"{self.column.name}: must be {bounds}"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
         numbers = pd.to_numeric(values, errors="coerce")
@@ -195,6 +196,25 @@ def normalize_phone(value: str, region: str = "DK") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+COUNTRY_REGIONS = {
+    "denmark": "DK", "danmark": "DK", "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO",
+    "finland": "FI", "iceland": "IS", "germany": "DE", "deutschland": "DE", "netherlands": "NL",
+    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "ireland": "IE",
+    "united states": "US", "usa": "US", "united states of america": "US", "canada": "CA", "france": "FR",
+    "spain": "ES", "italy": "IT", "poland": "PL", "belgium": "BE", "austria": "AT", "switzerland": "CH",
+}
+
+
+def region_code(country: str | None, default: str) -> str:
+    """ISO region for a country name or code (``Denmark``/``DK`` → ``DK``); ``default`` if unknown."""
+    if not country:
+        return default
+    text = country.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return COUNTRY_REGIONS.get(text.lower(), default)
+
+
 _CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
 
 
@@ -253,8 +273,29 @@ class Format(Rule):
     def reason(self) -> str:
         return f"{self.column.name}: not {self.LABELS[self.column.format or '']}"
 
-    def apply(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        if self.column.format == "phone":
+            return self._phones(values, frame)
         return _map_present(values, self.NORMALIZERS[self.column.format or ""])
+
+    def _phones(self, values: pd.Series, frame: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+        """E.164 per row, reading numbers without a country code in the row's region."""
+        import pandas as pd
+
+        hint = self.column.region_column
+        regions = (frame[hint].map(lambda c: region_code(c, self.column.default_region))
+                   if hint and frame is not None else pd.Series(self.column.default_region, index=values.index))
+        cache: dict[tuple[str, str], str | None] = {}
+        out = []
+        for value, region in zip(values, regions, strict=True):
+            if value is None:
+                out.append(None)
+                continue
+            if (value, region) not in cache:
+                cache[(value, region)] = normalize_phone(value, region)
+            out.append(cache[(value, region)])
+        normalized = _clean(pd.Series(out, index=values.index, dtype=object))
+        return normalized, values.notna() & normalized.isna()
 
 
 def rules_for(column: ColumnSpec) -> list[Rule]:

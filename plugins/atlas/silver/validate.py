@@ -45,7 +45,7 @@ def validate(frame: pd.DataFrame, spec: TableSpec) -> ValidatedChunk:
     for column in spec.table_schema.columns:
         values = raw[column.name]
         for rule in rules_for(column):
-            values, invalid = rule.apply(values)
+            values, invalid = rule.apply(values, raw)
             fresh = invalid & rule_ids.isna()
             rule_ids[fresh] = rule.rule_id
             reasons[fresh] = rule.reason()
