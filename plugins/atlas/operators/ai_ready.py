@@ -26,7 +26,7 @@ class PublishAiReadyOperator(AtlasOperator):
             manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
                                         ds, storage_conn_id=settings.storage_conn_id())
             guard_leaks(conn, self.spec.table, structured_pii_columns(load_findings(conn, self.spec.table, ds)),
-                        [spec.source, f"ai_ready.{spec.name}"])
+                        [spec.source, f"ai_ready.{spec.name}"], ds)
         finally:
             conn.close()
         self.lineage_inputs.append(self.table_dataset(spec.source))

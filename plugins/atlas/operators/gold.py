@@ -44,8 +44,9 @@ class BuildGoldOperator(AtlasOperator):
             for model, sql in zip(self.models, self.sql_files, strict=True):
                 built[model] = run_model(conn, sql)
                 self.log.info("gold.%s: %d rows", model, built[model])
-            findings = load_findings(conn, self.spec.table, logical_ds(context))
-            guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built])
+            ds = logical_ds(context)
+            findings = load_findings(conn, self.spec.table, ds)
+            guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built], ds)
         finally:
             conn.close()
         self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(load_valid_specs(

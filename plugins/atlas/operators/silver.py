@@ -22,7 +22,7 @@ class BuildSilverOperator(AtlasOperator):
             protector = build_protector(self.spec.pii, findings, load_keys())
             result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds)
             guard_leaks(conn, self.spec.table, structured_pii_columns(findings),
-                        [f"silver.{self.spec.table}", f"quarantine.{self.spec.table}"])
+                        [f"silver.{self.spec.table}", f"quarantine.{self.spec.table}"], ds)
         finally:
             conn.close()
         self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",
@@ -51,14 +51,14 @@ def structured_pii_columns(findings: list[Any]) -> list[str]:
             and (f.kind != "none" or f.policy_source == "config")]
 
 
-def guard_leaks(conn: Any, table: str, columns: list[str], targets: list[str]) -> None:
+def guard_leaks(conn: Any, table: str, columns: list[str], targets: list[str], ds: str) -> None:
     """Fail the run if any raw bronze value of ``columns`` appears in ``targets`` (counts only)."""
     from atlas.errors import AtlasPiiLeakError
     from atlas.pii import find_leaks
 
     if not columns:
         return
-    leaks = find_leaks(conn, f"bronze.{table}", columns, targets)
+    leaks = find_leaks(conn, f"bronze.{table}", columns, targets, logical_date=ds)
     if leaks:
         listed = "; ".join(f"{leak.target}.{leak.column} has {leak.matches} raw value(s) of "
                            f"bronze {leak.source_column}" for leak in leaks)

@@ -67,78 +67,86 @@ def text_columns(conn: Any, qualified: str) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def _source_values_sql(source_table: str, pii_columns: Sequence[str]) -> Any:
+def _source_values_sql(source_table: str, pii_columns: Sequence[str], logical_date: str | None) -> Any:
     from psycopg2 import sql
 
     schema, table = _split(source_table)
+    scope = (sql.SQL(" AND _atlas_logical_date = {}").format(sql.Literal(logical_date))
+             if logical_date else sql.SQL(""))
     parts = [
         sql.SQL(
             "SELECT {label} AS source_column, btrim({col}::text) AS v FROM {tbl} "
-            "WHERE {col} IS NOT NULL AND length(btrim({col}::text)) >= {min_len}"
+            "WHERE {col} IS NOT NULL AND length(btrim({col}::text)) >= {min_len}{scope}"
         ).format(
             label=sql.Literal(column),
             col=sql.Identifier(column),
             tbl=sql.Identifier(schema, table),
             min_len=sql.Literal(MIN_VALUE_LENGTH),
+            scope=scope,
         )
         for column in pii_columns
     ]
     return sql.SQL("SELECT DISTINCT source_column, v FROM ({}) raw").format(sql.SQL(" UNION ALL ").join(parts))
 
 
-def _target_sql(target: str, columns: Sequence[str], src: Any) -> Any:
+def _cells_sql(target: str, columns: Sequence[str]) -> Any:
     from psycopg2 import sql
 
     schema, table = _split(target)
-    cells = sql.SQL(" UNION ALL ").join(
+    return sql.SQL(" UNION ALL ").join(
         sql.SQL("SELECT {label} AS target_column, {col}::text AS cell FROM {tbl} WHERE {col} IS NOT NULL").format(
             label=sql.Literal(c), col=sql.Identifier(c), tbl=sql.Identifier(schema, table)
         )
         for c in columns
     )
-    return sql.SQL(
-        """
-        WITH src AS ({src}),
-        cells AS ({cells}),
-        exact AS (
-            SELECT c.target_column, s.source_column, count(*) AS n, 'exact' AS how
-            FROM cells c JOIN src s ON btrim(c.cell) = s.v
-            GROUP BY 1, 2
-        ),
-        words AS (
-            SELECT c.target_column, btrim(w, {trim}) AS word
-            FROM cells c, regexp_split_to_table(c.cell, '\\s+') AS w
-            WHERE c.cell ~ '\\s'
-        ),
-        token AS (
-            SELECT w.target_column, s.source_column, count(*) AS n, 'token' AS how
-            FROM words w JOIN src s ON w.word = s.v
-            GROUP BY 1, 2
-        )
-        SELECT * FROM exact UNION ALL SELECT * FROM token
-        """
-    ).format(src=src, cells=cells, trim=sql.Literal(TOKEN_TRIM))
 
 
-def find_leaks(conn: Any, source_table: str, pii_columns: Sequence[str], targets: Sequence[str]) -> list[Leak]:
+_CELL_MATCHES = """
+    SELECT c.target_column, s.source_column, count(*), 'exact'
+    FROM atlas_leak_cells c JOIN atlas_leak_src s ON btrim(c.cell) = s.v GROUP BY 1, 2"""
+_WORDS = """
+    CREATE TEMP TABLE atlas_leak_words AS
+    SELECT c.target_column, btrim(w, %s) AS word
+    FROM atlas_leak_cells c, regexp_split_to_table(c.cell, '\\s+') AS w WHERE c.cell ~ '\\s'"""
+_WORD_MATCHES = """
+    SELECT w.target_column, s.source_column, count(*), 'token'
+    FROM atlas_leak_words w JOIN atlas_leak_src s ON w.word = s.v GROUP BY 1, 2"""
+
+
+def find_leaks(conn: Any, source_table: str, pii_columns: Sequence[str], targets: Sequence[str],
+               logical_date: str | None = None) -> list[Leak]:
     """Every target column holding raw values of the source PII columns (exact or as a word).
 
     ``pii_columns`` are the columns whose raw values must not travel (leave out ``keep``
-    columns). Targets that do not exist yet are skipped. Read-only; one query per target.
+    columns); ``logical_date`` limits the raw values to that bronze slice. Values and cells are
+    staged in analyzed temporary tables so PostgreSQL hash-joins them whatever the statistics
+    of freshly loaded tables say. Targets that do not exist yet are skipped. Read-only.
     """
     if not pii_columns:
         return []
-    src = _source_values_sql(source_table, pii_columns)
     leaks: list[Leak] = []
-    for target in targets:
-        columns = text_columns(conn, target)
-        if not columns:
-            log.info("leak guard: %s has no text columns or does not exist; skipped", target)
-            continue
-        with conn.cursor() as cur:
-            cur.execute(_target_sql(target, columns, src))
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS atlas_leak_src, atlas_leak_cells, atlas_leak_words")
+        cur.execute(b"CREATE TEMP TABLE atlas_leak_src AS " +
+                    _source_values_sql(source_table, pii_columns, logical_date).as_string(conn).encode())
+        cur.execute("ANALYZE atlas_leak_src")
+        for target in targets:
+            columns = text_columns(conn, target)
+            if not columns:
+                log.info("leak guard: %s has no text columns or does not exist; skipped", target)
+                continue
+            cells = _cells_sql(target, columns).as_string(conn).encode()
+            cur.execute(b"CREATE TEMP TABLE atlas_leak_cells AS " + cells)
+            cur.execute("ANALYZE atlas_leak_cells")
+            cur.execute(_CELL_MATCHES)
             rows = cur.fetchall()
-        leaks.extend(Leak(target, column, source, int(n), how) for column, source, n, how in rows)
+            cur.execute(_WORDS, (TOKEN_TRIM,))
+            cur.execute("ANALYZE atlas_leak_words")
+            cur.execute(_WORD_MATCHES)
+            rows += cur.fetchall()
+            cur.execute("DROP TABLE atlas_leak_cells, atlas_leak_words")
+            leaks.extend(Leak(target, column, source, int(n), how) for column, source, n, how in rows)
+        cur.execute("DROP TABLE atlas_leak_src")
     return sorted(leaks, key=lambda x: (x.target, x.column, x.source_column, x.match))
 
 
