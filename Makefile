@@ -21,7 +21,7 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 
 demo: venv                 ## generate sample data and run both table DAGs end to end
-	$(BIN)/python -m atlas.demo
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.demo
 
 test: venv                 ## the full test suite
 	$(BIN)/python -m pytest
@@ -33,19 +33,20 @@ lint: venv
 	$(BIN)/ruff check .
 
 ui: venv                   ## Airflow UI (api-server, scheduler, dag-processor) on the demo warehouse
-	$(BIN)/python -m atlas.ui
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.ui
 
 warehouse-start: venv
-	$(BIN)/python -m atlas.warehouse start
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.warehouse start
 
 warehouse-stop: venv
-	$(BIN)/python -m atlas.warehouse stop
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.warehouse stop
 
 schema: venv               ## regenerate include/tables/table.schema.json from the config models
-	$(BIN)/python -m atlas.config --write-schema include/tables/table.schema.json
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.config --write-schema include/tables/table.schema.json
 
 lock:                      ## re-resolve requirements.txt into requirements.lock
 	$(BIN)/uv pip compile requirements.txt -o requirements.lock --python-version 3.11
 
-clean:
+clean:                     ## stop the embedded warehouse and remove all local state
+	-@test -x $(BIN)/python && PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.warehouse stop
 	rm -rf $(ATLAS_HOME)
