@@ -106,6 +106,12 @@ class PiiSpec(_Model):
     sample_size: int = Field(default=500, ge=10)
     min_hit_rate: float = Field(default=0.3, gt=0, le=1)
     score_threshold: float = Field(default=0.5, ge=0, le=1)
+    free_text_min_hit_rate: float = Field(
+        default=0.05, gt=0, le=1, description="share of sampled prose values with PII spans that makes it free text"
+    )
+    languages: tuple[Literal["en", "da"], ...] = Field(
+        default=("en", "da"), min_length=1, description="languages whose context words the recognizers use"
+    )
     strict: bool = Field(default=False, description="fail when a PII column has no policy")
     recognizers: tuple[str, ...] = (
         "cpr", "dk_phone", "phone", "email", "iban", "credit_card", "ip_address", "person", "location",
