@@ -15,7 +15,7 @@ class IngestBronzeOperator(AtlasOperator):
         from atlas.bronze.ingest import ingest
         from atlas.context import logical_ds, source_pattern
         from atlas.errors import AtlasInputError
-        from atlas.lineage import bronze_columns
+        from atlas.lineage import bronze_columns, dataset
 
         ds = logical_ds(context)
         pattern = source_pattern(context, self.spec.source.path, ds)
@@ -32,11 +32,7 @@ class IngestBronzeOperator(AtlasOperator):
                           outcome.rows, outcome.malformed, outcome.status)
         if not result.ingested:
             raise AirflowSkipException(f"every landed file for {ds} was already ingested for another date")
-        for src in sources:
-            namespace, name = storage.lineage_namespace(src)
-            from atlas.lineage import dataset
-
-            self.lineage_inputs.append(dataset(namespace, name))
+        self.lineage_inputs.extend(dataset(*storage.lineage_namespace(src)) for src in sources)
         self.lineage_outputs.append(self.table_dataset(f"bronze.{self.spec.table}", bronze_columns(self.spec),
                                                        output=True, rows=result.rows))
         return result.summary()

@@ -20,6 +20,7 @@ class LandedFileSensor(BaseSensorOperator):
         kwargs.setdefault("timeout", spec.source.timeout_seconds)
         super().__init__(**kwargs)
         self.spec = spec
+        self.found: list[str] = []
 
     def poke(self, context: Any) -> PokeReturnValue:
         from atlas import storage
@@ -28,4 +29,16 @@ class LandedFileSensor(BaseSensorOperator):
         pattern = source_pattern(context, self.spec.source.path, logical_ds(context))
         files = storage.resolve_source(pattern)
         self.log.info("looking for %s: %d file(s) found", pattern, len(files))
-        return PokeReturnValue(is_done=bool(files), xcom_value=[str(f) for f in files])
+        self.found = [str(f) for f in files]
+        return PokeReturnValue(is_done=bool(files), xcom_value=self.found)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The landed files this run will ingest, as input datasets."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from atlas import storage
+        from atlas.lineage import dataset
+
+        inputs = [dataset(*storage.lineage_namespace(storage.resolve_source(f)[0])) for f in self.found
+                  if storage.resolve_source(f)]
+        return OperatorLineage(inputs=inputs)
