@@ -32,6 +32,7 @@ class CheckResult:
     measured_value: float | None
     threshold: str | None
     column: str | None = None
+    kind: str | None = None  # Soda metric or check type: missing_count, duplicate_count, schema, ...
 
     @property
     def passed(self) -> bool:

@@ -57,6 +57,7 @@ def to_results(
             measured_value=measured_value(soda.get("diagnostics") or {}) if soda else None,
             threshold=meta.threshold,
             column=meta.column,
+            kind=meta.kind,
         ))
     return results
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -11,6 +12,9 @@ import yaml
 from atlas.quality import offline
 
 DATA_SOURCE = "atlas_warehouse"
+MAX_ERRORS = 5
+# Follow-up errors: the check is reported as 'error' anyway; the query error above says why.
+NOT_COMPUTED = re.compile(r"^Metrics .* were not computed for check ")
 
 
 @dataclass
@@ -70,8 +74,23 @@ def run_scan(
     scan._configuration.samples_limit = 0  # skip failed-row queries; hand-written limits still hit the sampler
     scan.add_variables(variables)
     scan.add_sodacl_yaml_str(sodacl, file_name="atlas_checks.yml")
-    with offline.quiet_soda_logs():
-        scan.execute()
+    try:
+        with offline.quiet_soda_logs():
+            scan.execute()
+    finally:
+        _disconnect(scan)
     known = set(identifiers or ()) | {schema}
-    errors = [offline.sanitize(log.message, known) for log in scan.get_error_logs()]
+    messages = [log.message for log in scan.get_error_logs() if not NOT_COMPUTED.match(log.message)]
+    errors = list(dict.fromkeys(offline.sanitize(m, known) for m in messages))
+    if len(errors) > MAX_ERRORS:
+        errors = [*errors[:MAX_ERRORS], f"... and {len(errors) - MAX_ERRORS} more"]
     return ScanOutput(checks=scan.get_scan_results().get("checks", []), errors=errors)
+
+
+def _disconnect(scan: Any) -> None:
+    """Close Soda's connections: 3.5.6 leaves them open and idle in a transaction, holding locks."""
+    for data_source in scan._data_source_manager.data_sources.values():
+        try:
+            data_source.disconnect()
+        except Exception:  # noqa: BLE001, S110 - already closed or broken; nothing to release
+            pass

@@ -10,6 +10,7 @@ as ``checks for <table>`` see the whole table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ class CheckMeta:
     severity: str
     threshold: str | None
     column: str | None
+    kind: str
 
 
 def soda_dir() -> Path:
@@ -157,7 +159,17 @@ def _meta_of(dataset: str, item: dict[str, Any]) -> CheckMeta:
     line, cfg = next(iter(item.items()))
     attrs = cfg.get("attributes", {})
     return CheckMeta(dataset, cfg.get("name") or line, attrs["dimension"], attrs["severity"],
-                     attrs.get("threshold"), attrs.get("column"))
+                     attrs.get("threshold"), attrs.get("column"), check_kind(str(line)))
+
+
+def check_kind(line: str) -> str:
+    """The Soda metric or check type of a check line: missing_count, schema, failed rows, a user metric..."""
+    head = re.split(r"[\s(<>=!]", line.strip(), maxsplit=1)[0]
+    if line.startswith("failed rows"):
+        return "failed rows"
+    if line.startswith("values in"):
+        return "reference"
+    return head
 
 
 def _threshold(line: str, cfg: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ from atlas.quality.checks.base import CheckContext, SodaCheck
 FORMAT_REGEX = {
     "email": r"^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$",
     "phone": r"^\+[1-9][0-9]{6,14}$",  # E.164
-    "cpr": r"^[0-3][0-9][01][0-9]{3}-?[0-9]{4}$",
+    "cpr": r"^[0-9]{6}-?[0-9]{4}$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     "postal_code": r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$",
 }
