@@ -6,8 +6,9 @@ are combined with column-name hints:
 
 * **structured**: one entity covers (almost) the whole value in at least ``min_hit_rate`` of
   the sample (half that when the name agrees, e.g. ``phone_number`` and PHONE_NUMBER).
-  Columns named as categories (country, status, product ...) never become PII from NER
-  alone. Dates of birth and postal codes are found by name plus the shape of the values.
+  Columns named as categories (country, status, product ...) or holding few distinct
+  values (under 10% of the sample) never become PII from NER alone unless the name agrees.
+  Dates of birth and postal codes are found by name plus the shape of the values.
 * **free_text**: values are prose (median five words or more, or a notes-like name) and
   PII spans occur in at least ``free_text_min_hit_rate`` of them.
 * **none**: otherwise.
@@ -30,6 +31,7 @@ from atlas.pii.entities import DATE_OF_BIRTH, NER_ENTITIES, POSTAL_CODE
 from atlas.pii.findings import ColumnFinding, Kind
 from atlas.pii.hints import ColumnHint, context_for, hint_for
 from atlas.pii.scanner import ScanOptions, Span, TextScanner
+from atlas.pii.values import as_text
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ FREE_TEXT_MIN_WORDS = 5
 DEFAULT_FREE_TEXT_MIN_HIT_RATE = 0.05
 SHAPE_MIN_RATE = 0.8  # hint-only entities: share of values that must have the entity's shape
 HINT_RECOGNIZER = "column_name"
+# NER evidence alone does not make a column of a few repeated values (warehouse, region) PII.
+MIN_DISTINCT_NER = 5
+MIN_DISTINCT_SHARE_NER = 0.1
 _POSTAL_SHAPE = re.compile(r"^(?:[A-Z]{1,2}-)?[A-Z0-9]{2,5}(?:[ -][A-Z0-9]{2,4})?$", re.IGNORECASE)
 
 
@@ -116,8 +121,9 @@ def decide(
         return Detection("none", (), 1.0, 0.0, 0, ())
     # Structured: an entity is the whole value often enough.
     best: tuple[float, str] | None = None
+    few_distinct = len(set(values)) < max(MIN_DISTINCT_NER, MIN_DISTINCT_SHARE_NER * n)
     for entity, entry in stats.items():
-        if hint.category and entity in NER_ENTITIES:
+        if entity in NER_ENTITIES and hint.entity != entity and (hint.category or few_distinct):
             continue
         rate = entry.values_whole / n
         threshold = min_hit_rate / 2 if hint.entity == entity else min_hit_rate
@@ -133,7 +139,7 @@ def decide(
         confidence = min(1.0, 0.5 * entry.mean_score + 0.5 * rate + agrees)
         return Detection("structured", (entity, *sorted(others)), round(confidence, 3), round(rate, 4), n, fired)
     # Quasi-identifiers the detectors do not cover: name hint plus value shape.
-    if hint.entity in (DATE_OF_BIRTH, POSTAL_CODE) and not stats:
+    if hint.entity in (DATE_OF_BIRTH, POSTAL_CODE):
         rate = _shape_rate(hint.entity, values)
         if rate >= SHAPE_MIN_RATE:
             return Detection("structured", (hint.entity,), round(0.6 + 0.3 * rate, 3), round(rate, 4), n,
@@ -152,7 +158,7 @@ def decide(
 
 
 def _clean(values: Sequence[str | None]) -> list[str]:
-    return [v for v in (None if x is None else str(x) for x in values) if v is not None and v.strip()]
+    return [v for v in (as_text(x) for x in values) if v is not None and v.strip()]
 
 
 def detect_column(scanner: TextScanner, column: str, values: Sequence[str | None], spec: object) -> Detection:

@@ -11,10 +11,10 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
     """Same rule as Presidio's default (a recognizer's context word among the words around a
     match, or among the caller's context words, raises its score by 0.35 to at least 0.4),
-    matching whole words, updating the fresh results in place."""
+    matching whole words over the seven words before and two after a match, updating the fresh results in place."""
 
     def __init__(self) -> None:
-        super().__init__(context_prefix_count=5, context_suffix_count=2, context_matching_mode="whole_word")
+        super().__init__(context_prefix_count=7, context_suffix_count=2, context_matching_mode="whole_word")
 
     def enhance_using_context(
         self,

@@ -102,6 +102,11 @@ def _nlp_engine_class() -> type:
         def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
             return self.artifacts(doc, language)
 
+        def is_stopword(self, word: str, language: str) -> bool:
+            """No word is dropped from context: spaCy's stop words include cue words such as
+            "call", "back" and "name" that recognizers rely on."""
+            return False
+
     return NerOnlySpacyNlpEngine
 
 
@@ -158,13 +163,19 @@ def needs_ner(recognizers: Iterable[str]) -> bool:
     return any(name in NER_RECOGNIZERS for name in recognizers)
 
 
-def iter_docs(texts: Sequence[str], *, ner: Sequence[bool], n_process: int = 1, batch_size: int = 256) -> Iterator[Any]:
-    """spaCy docs in input order: NER for texts flagged in ``ner``, tokenizer only for the rest."""
+MIN_TEXTS_PER_PROCESS = 2000
+
+
+def iter_docs(
+    texts: Sequence[str], *, ner: Sequence[bool], n_process: int = 1, batch_size: int = 1000
+) -> Iterator[Any]:
+    """spaCy docs in input order: NER for texts flagged in ``ner``, tokenizer only for the rest.
+    Worker processes are used only when each gets at least MIN_TEXTS_PER_PROCESS texts."""
     nlp = ner_pipeline()
     ner_texts = [t for t, flag in zip(texts, ner, strict=True) if flag]
     ner_docs: Iterator[Any] = iter(())
     if ner_texts:
-        procs = n_process if len(ner_texts) >= 2 * batch_size * max(n_process, 1) else 1
+        procs = max(1, min(n_process, len(ner_texts) // MIN_TEXTS_PER_PROCESS))
         ner_docs = iter(nlp.pipe(ner_texts, batch_size=batch_size, n_process=procs))
     for text, flag in zip(texts, ner, strict=True):
         yield next(ner_docs) if flag else nlp.make_doc(text)

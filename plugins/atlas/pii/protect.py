@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from atlas.pii.findings import ColumnFinding
 from atlas.pii.keys import PiiKeys
 from atlas.pii.strategies import STRATEGIES, Strategy, StrategyContext
+from atlas.pii.values import as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,21 +36,6 @@ class ColumnPlan:
     @property
     def free_text(self) -> bool:
         return self.kind == "free_text"
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def replace_spans(text: str, spans: Sequence[Span], strategy: Strategy) -> str:
@@ -112,7 +98,7 @@ class Protector:
         for plan in self.plans:
             if plan.column not in frame.columns:
                 continue
-            values = [_as_text(v) for v in frame[plan.column].tolist()]
+            values = [as_text(v) for v in frame[plan.column].tolist()]
             out[plan.column] = pd.Series(self.protect_values(plan, values), index=frame.index, dtype=object)
         return out
 

@@ -46,8 +46,8 @@ class ScanOptions:
     recognizers: tuple[str, ...]
     languages: tuple[str, ...] = ("en", "da")
     score_threshold: float = 0.5
-    n_process: int | None = None  # None: ATLAS_PII_N_PROCESS or, for large batches, every core (max 4)
-    batch_size: int = 256
+    n_process: int | None = None  # None: ATLAS_PII_N_PROCESS, else see default_n_process()
+    batch_size: int = 1000
 
     @classmethod
     def from_spec(cls, spec: object, **overrides: object) -> ScanOptions:
@@ -62,10 +62,15 @@ class ScanOptions:
 
 
 def default_n_process() -> int:
+    """``ATLAS_PII_N_PROCESS`` if set; else one process per core beyond the second (max 4).
+
+    spaCy worker processes pay for start-up and for sending docs back; on two cores that
+    costs more than it gains (measured: 423 notes/s with one process, 241/s with two)."""
     configured = os.environ.get("ATLAS_PII_N_PROCESS")
     if configured:
         return max(1, int(configured))
-    return max(1, min(4, os.cpu_count() or 1))
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else min(4, cores - 1)
 
 
 def wants_ner(text: str) -> bool:

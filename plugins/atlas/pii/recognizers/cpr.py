@@ -44,8 +44,8 @@ class DanishCprRecognizer(PatternRecognizer):
         Pattern("cpr_digits", r"(?<![\w+-])\d{10}(?![\w-])", 0.3),
     )
     CONTEXT = {
-        "en": ["cpr", "ssn", "social security", "personal number", "civil registration", "national id"],
-        "da": ["cpr", "cprnr", "personnummer", "personnr", "fødselsnummer", "cpr-nummer"],
+        "en": ["cpr", "cpr-nr", "cprnr", "ssn", "social", "security", "personal", "identity", "id"],
+        "da": ["cpr", "cpr-nr", "cprnr", "cpr-nummer", "personnummer", "personnr", "fødselsnummer"],
     }
 
     def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:

@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+import re
+
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PHONE_NUMBER
+
+# Context words of both phone recognizers ("number" is left out: "order number 12345678").
+PHONE_CONTEXT = {
+    "en": [
+        "phone", "telephone", "tel", "mobile", "cell", "call", "called", "calling", "callback", "sms", "fax",
+        "contact", "reach", "reached", "answer", "voicemail", "dial",
+    ],
+    "da": [
+        "telefon", "tlf", "mobil", "mobilnummer", "telefonnummer", "ring", "ringe", "ringede", "ringet",
+        "ringer", "opkald", "sms", "kontakt",
+    ],
+}
+
+
+# A number labelled as something else ("invoice 5502000293", "ordre: 12345678") is no phone,
+# whatever context words stand further back.
+OTHER_NUMBER_LABEL = re.compile(
+    r"(?:invoice|order|tracking|ticket|case|reference|ref|sku|ean|account|faktura|ordre|sag|konto|"
+    r"fakturanummer|ordrenummer|sagsnummer)\W{0,3}(?:no\.?|nr\.?|number|nummer|#)?\W{0,3}$",
+    re.IGNORECASE,
+)
+
+
+def labelled_as_other_number(text: str, start: int) -> bool:
+    return bool(OTHER_NUMBER_LABEL.search(text[max(0, start - 40) : start]))
+
+
+def freeze_labelled_numbers(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Mark results labelled as another kind of number as already context-enhanced, so that
+    Presidio's context step leaves their (below-threshold) score alone."""
+    for result in results:
+        if labelled_as_other_number(text, result.start):
+            result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
+    return results
 
 
 class DanishPhoneRecognizer(PatternRecognizer):
@@ -21,12 +58,9 @@ class DanishPhoneRecognizer(PatternRecognizer):
             r"(?<![\w+])(?:\(\s*)?(?:\+|00)45(?:\s*\))?[ .-]?\d{2}(?:[ .-]?\d){6}(?![\d])",
             0.7,
         ),
-        Pattern("dk_phone_bare", r"(?<![\w+.,/-])[2-9]\d(?:[ ]?\d{2}){3}(?![\w.,/-]?\d)", 0.4),
+        Pattern("dk_phone_bare", r"(?<![\w+.,/-])\d{2}(?:[ ]?\d{2}){3}(?![\w.,/-]?\d)", 0.4),
     )
-    CONTEXT = {
-        "en": ["phone", "telephone", "tel", "mobile", "cell", "call", "sms", "fax", "contact"],
-        "da": ["telefon", "tlf", "mobil", "mobilnummer", "telefonnummer", "ring", "ringede", "sms", "kontakt"],
-    }
+    CONTEXT = PHONE_CONTEXT
 
     def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
         super().__init__(
@@ -36,3 +70,13 @@ class DanishPhoneRecognizer(PatternRecognizer):
             context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
             supported_language=supported_language,
         )
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        return freeze_labelled_numbers(text, raw_recognizer_results)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import LOCATION
+from atlas.pii.recognizers.names import COMMON_WORDS, has_digit
 
 _UPPER = "A-ZÆØÅÄÖÜ"
 _WORD = r"[\wæøåäöüß'\u2019.-]"
@@ -31,6 +33,15 @@ _POSTAL_TOWN = (
     rf"(?:\s[{_UPPER}]\b\.?|\s[{_UPPER}][\wæøåäöü]+)?)?"
 )
 ADDRESS_PATTERN = re.compile(rf"(?:{_NORDIC_STREET}|{_ENGLISH_STREET}){_POSTAL_TOWN}")
+
+
+def plausible_place(span: Any) -> bool:
+    """An NER place worth keeping: some capitalised word that is not a common word, and no
+    single token with digits (order numbers, product codes)."""
+    words = [t for t in span if t.is_alpha]
+    if len(span) == 1 and has_digit(span.text):
+        return False
+    return any(t.text[0].isupper() and t.lower_ not in COMMON_WORDS for t in words)
 
 
 class LocationRecognizer(LocalRecognizer):
@@ -63,7 +74,7 @@ class LocationRecognizer(LocalRecognizer):
             return results
         if nlp_artifacts is not None:
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
-                if ent.label_ == LOCATION:
+                if ent.label_ == LOCATION and plausible_place(ent):
                     results.append(self._result(ent.start_char, ent.end_char, score))
         if any(ch.isdigit() for ch in text):
             for match in ADDRESS_PATTERN.finditer(text):

@@ -1,4 +1,4 @@
-"""Person names: spaCy NER, widened to whole names, plus title patterns."""
+"""Person names: spaCy NER, cleaned and widened to whole names, plus cue-word rules."""
 
 from __future__ import annotations
 
@@ -8,25 +8,29 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PERSON
+from atlas.pii.recognizers.names import CUE_SCORE, clean_ner_span, cue_name_spans, widen_name_span
 
 
 class PersonRecognizer(LocalRecognizer):
-    """``PERSON`` from the NER model.
+    """``PERSON``.
 
-    The small English model often tags only part of a name ("Anders Jensen" -> "Jensen"), so
-    each NER span is widened over neighbouring capitalised name tokens (and hyphenated
-    parts). Titles (Mr, Mrs, Ms, Dr, hr., fru) followed by capitalised words are names too.
+    The small English model misses or clips many names ("Anders Jensen" -> "Jensen"), so:
+    NER spans are trimmed of non-name words and widened over neighbouring capitalised name
+    tokens; titles (Mr, Mrs, Ms, Dr, Hr., Fru) followed by capitalised words are names; and
+    capitalised sequences after a cue word ("customer", "kunden", "spoke with", "handled
+    by") or before a verb ("... asked", "... ringede") are names (see ``names.py``).
     """
 
     ATLAS_NAME = "person"
+    TITLE_SCORE = 0.7
     TITLE_PATTERN = re.compile(
-        r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Hr|Fru|Frk)\.?\s+((?:[A-ZÆØÅÄÖÜ][\w'\u2019]+(?:-[A-ZÆØÅÄÖÜ][\w'\u2019]+)?\s?){1,3})"
+        r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Hr|Fru|Frk)\.?\s+"
+        r"((?:[A-ZÆØÅÄÖÜ][\w'\u2019]+(?:-[A-ZÆØÅÄÖÜ][\w'\u2019]+)?\s?){1,3})"
     )
     CONTEXT = {
         "en": ["name", "customer", "contact", "mr", "mrs", "ms", "spoke", "called", "wife", "husband"],
         "da": ["navn", "kunde", "kunden", "kontakt", "hr", "fru", "talte", "ringede", "kone", "mand"],
     }
-    NER_SCORE_KEY = "ner"
 
     def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
         super().__init__(
@@ -42,22 +46,27 @@ class PersonRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        from atlas.pii.recognizers.names import widen_name_span
-
         results: list[RecognizerResult] = []
         if PERSON not in entities:
             return results
-        if nlp_artifacts is not None:
+        if nlp_artifacts is not None and nlp_artifacts.tokens is not None:
             doc = nlp_artifacts.tokens
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
                 if ent.label_ != PERSON:
                     continue
-                start, end = widen_name_span(doc, ent.start, ent.end)
-                results.append(self._result(doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), score))
+                cleaned = clean_ner_span(doc, ent.start, ent.end)
+                if cleaned is not None:
+                    results.append(self._token_result(doc, *widen_name_span(doc, *cleaned), score))
+            for start, end in cue_name_spans(doc):
+                results.append(self._token_result(doc, start, end, CUE_SCORE))
         for match in self.TITLE_PATTERN.finditer(text):
             name = match.group(1).rstrip()
-            results.append(self._result(match.start(1), match.start(1) + len(name), 0.7))
+            results.append(self._result(match.start(1), match.start(1) + len(name), self.TITLE_SCORE))
         return results
+
+    def _token_result(self, doc: object, start: int, end: int, score: float) -> RecognizerResult:
+        first, last = doc[start], doc[end - 1]  # type: ignore[index]
+        return self._result(first.idx, last.idx + len(last.text), score)
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(

@@ -8,6 +8,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PHONE_NUMBER
+from atlas.pii.recognizers.dk_phone import PHONE_CONTEXT, freeze_labelled_numbers
 
 # A run of digits with the separators phone numbers are written with, optional extension.
 CANDIDATE = re.compile(
@@ -30,10 +31,7 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     INTERNATIONAL_SCORE = 0.6
     NATIONAL_SCORE = 0.4
     REGIONS = ("DK", "SE", "NO", "DE", "GB", "US", "NL", "FR", "FI", "PL")
-    CONTEXT = {
-        "en": ["phone", "telephone", "tel", "mobile", "cell", "call", "sms", "fax", "contact"],
-        "da": ["telefon", "tlf", "mobil", "mobilnummer", "telefonnummer", "ring", "ringede", "sms", "kontakt"],
-    }
+    CONTEXT = PHONE_CONTEXT
 
     def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
         super().__init__(
@@ -78,6 +76,16 @@ class InternationalPhoneRecognizer(LocalRecognizer):
         except phonenumbers.NumberParseException:
             return 0.0
         return 0.0
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        return freeze_labelled_numbers(text, raw_recognizer_results)
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(
