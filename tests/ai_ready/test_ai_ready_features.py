@@ -15,7 +15,6 @@ from atlas.ai_ready.features import (
     _column_name,
     assign_split,
 )
-from atlas.ai_ready.tables import rebatch
 from atlas.pii.pseudonym import pseudonymize
 
 KEY = b"k" * 32
@@ -41,14 +40,6 @@ def test_one_hot_column_names_are_safe_and_unique():
     assert names == ["country__c_te_d_ivoire", "country__dk", "country__dk_2", "country__blank", "country__missing"]
     long = _column_name("c", "x" * 100, used)
     assert len(long) == 63 and _column_name("c", "x" * 100, used) == long[:61] + "_2"
-
-
-def test_rebatch_gives_fixed_size_contiguous_tables():
-    batches = [pa.record_batch({"x": list(range(a, b))}) for a, b in ((0, 3), (3, 4), (4, 11))]
-    tables = list(rebatch(batches, 4))
-    assert [t.num_rows for t in tables] == [4, 4, 3]
-    assert [v for t in tables for v in t.column("x").to_pylist()] == list(range(11))
-    assert all(t.column("x").num_chunks == 1 for t in tables)
 
 
 def test_transform_scales_encodes_and_pseudonymizes():

@@ -225,3 +225,19 @@ def test_empty_splits_and_a_larger_table(wh_conn, tmp_path):
             cur.execute(f"DROP TABLE IF EXISTS gold.{name}; DROP TABLE IF EXISTS ai_ready.{name}")
             cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s", (name,))
         wh_conn.commit()
+
+
+def test_copy_out_batches_exactly_and_round_trips_awkward_text(wh_conn, tmp_path):
+    from atlas.ai_ready.tables import copy_out
+
+    schema = pa.schema([("t", pa.string()), ("x", pa.float64())])
+    query = ("SELECT * FROM (VALUES (1, 'a,b', 1.5::float8), (2, E'multi\\nline \"q\"', NULL), (3, '', 2),"
+             " (4, 'NA', 0.1::float8 + 0.2::float8), (5, 'NULL', -1e-300)) v(n, t, x) ORDER BY n")
+    batches = list(copy_out(wh_conn, f"SELECT t, x FROM ({query}) q", schema, 2, str(tmp_path)))
+    wh_conn.rollback()
+    assert [b.num_rows for b in batches] == [2, 2, 1]
+    rows = [r for b in batches for r in b.to_pylist()]
+    assert [r["t"] for r in rows] == ["a,b", 'multi\nline "q"', "", "NA", "NULL"]
+    assert [r["x"] for r in rows] == [1.5, None, 2.0, 0.1 + 0.2, -1e-300]
+    assert list(copy_out(wh_conn, "SELECT 'a', 1.0 WHERE false", schema, 2, str(tmp_path))) == []
+    wh_conn.rollback()

@@ -1,15 +1,17 @@
 """Warehouse side: stream query results as Arrow, load ``ai_ready.<name>__next``, swap, record.
 
 Query results leave PostgreSQL through ``COPY ... TO STDOUT (FORMAT csv)`` into a temporary
-file and are read back with Arrow's streaming CSV reader in fixed-size batches: memory stays
-bounded by the batch size, and it is several times faster than fetching Python tuples.
+file (psycopg2 hands over one row per write, so batch boundaries are byte offsets) and are
+parsed back by Arrow one batch at a time: memory stays bounded by the batch size, and it is
+several times faster than fetching Python tuples.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from atlas.ai_ready.features import SPLITS, AiReadySourceError, FeaturePlan
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
 
 SCHEMA = "ai_ready"
 SQL_TYPES = {"text": 'text COLLATE "C"', "float": "double precision", "flag": "smallint"}
-CSV_BLOCK_BYTES = 4 << 20
 
 
 def table_name(name: str) -> str:
@@ -66,40 +67,41 @@ def add_key(cur: Any, name: str) -> None:
 
 def copy_out(conn: Any, query: str, schema: pa.Schema, batch_rows: int, spool_dir: str) -> Iterator[pa.Table]:
     """Rows of ``query`` as Arrow tables of exactly ``batch_rows`` rows (the last may be shorter)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    read_options = pacsv.ReadOptions(column_names=schema.names, use_threads=False)
+    parse_options = pacsv.ParseOptions(newlines_in_values=True)
+    convert_options = pacsv.ConvertOptions(
+        column_types=schema, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
+        rows = _RowSpool(spool, batch_rows)
         with conn.cursor() as cur:
-            cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", spool)
-        if spool.tell() == 0:
-            return
-        spool.seek(0)
-        reader = pacsv.open_csv(
-            spool,
-            read_options=pacsv.ReadOptions(column_names=schema.names, block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=schema, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False),
-        )
-        for table in rebatch(reader, batch_rows):
+            cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", rows)
+        bounds = rows.bounds()
+        for start, end in pairwise(bounds):
+            spool.seek(start)
+            data = pa.py_buffer(spool.read(end - start))
+            table = pacsv.read_csv(pa.BufferReader(data), read_options, parse_options, convert_options)
             yield table.cast(schema)
 
 
-def rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """Regroup batches of any size into contiguous tables of ``rows`` rows (the last may be shorter)."""
-    import pyarrow as pa
+class _RowSpool:
+    """COPY TO target: psycopg2 writes exactly one row per call; note the end of every n-th row."""
 
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        pending.append(batch)
-        count += batch.num_rows
-        while count >= rows:
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, rows).combine_chunks()
-            pending, count = table.slice(rows).to_batches(), count - rows
-    if count:
-        yield pa.Table.from_batches(pending).combine_chunks()
+    def __init__(self, file: Any, rows_per_batch: int) -> None:
+        self.file, self.every, self.rows, self.ends = file, rows_per_batch, 0, [0]
+
+    def write(self, row: bytes) -> None:
+        self.file.write(row)
+        self.rows += 1
+        if self.rows % self.every == 0:
+            self.ends.append(self.file.tell())
+
+    def bounds(self) -> list[int]:
+        """Byte offsets of batch boundaries, from 0 to the end of the last row."""
+        end = self.file.tell()
+        return self.ends if self.ends[-1] == end else [*self.ends, end]
 
 
 def split_query(staging: str, plan: FeaturePlan, split: str) -> str:
