@@ -6,7 +6,8 @@
 Keys come from ``AIRFLOW_CONN_ATLAS_PII_KEY`` or the Airflow connection ``atlas_pii_key``:
 being able to read that secret is the authorization. Prints one plaintext per line, in input
 order; a token that no configured key opens prints an error line on stderr (never the token)
-and the exit status is 1. ``--rotate`` prints tokens re-encrypted under the current key instead.
+and the exit status is 1 (2 when the keys cannot be loaded). ``--rotate`` prints the tokens
+re-encrypted under the current key instead (see docs/pii.md, key rotation).
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tokens", nargs="+", help="Fernet tokens, or - to read one per line from stdin")
     parser.add_argument("--rotate", action="store_true", help="print tokens re-encrypted under the current key")
     args = parser.parse_args(argv)
-    keys = load_keys()
+    try:
+        keys = load_keys()
+    except Exception as exc:  # noqa: BLE001 - AtlasConfigError; its message names fields, never keys
+        print(f"cannot load the PII keys: {exc}", file=sys.stderr)
+        return 2
     failed = 0
     for index, token in enumerate(_tokens(args.tokens), start=1):
         try:

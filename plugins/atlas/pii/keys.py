@@ -20,11 +20,18 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from atlas import settings
-from atlas.errors import AtlasConfigError
 
 ENV_VAR = "AIRFLOW_CONN_" + settings.PII_KEY_CONN_ID.upper()
 MIN_HMAC_KEY_BYTES = 16
 _WHERE = f"connection {settings.PII_KEY_CONN_ID}"
+
+
+def _error(field: str, message: str) -> Exception:
+    """An AtlasConfigError (imported lazily: atlas.errors loads Airflow, which the decrypt CLI
+    and ``import atlas.pii`` should not pay for)."""
+    from atlas.errors import AtlasConfigError
+
+    return AtlasConfigError(_WHERE, field, message)
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,12 @@ class PiiKeys:
 
     def __post_init__(self) -> None:
         if len(self.hmac_key) < MIN_HMAC_KEY_BYTES:
-            raise AtlasConfigError(_WHERE, "password", f"HMAC key must be at least {MIN_HMAC_KEY_BYTES} bytes")
+            raise _error("password", f"HMAC key must be at least {MIN_HMAC_KEY_BYTES} bytes")
         for name, key in [("encryption_key", self.encryption_key)] + [
             ("previous_encryption_keys", k) for k in self.previous_encryption_keys
         ]:
             if not _is_fernet_key(key):
-                raise AtlasConfigError(_WHERE, f"extra.{name}", "not a valid Fernet key (32 url-safe base64 bytes)")
+                raise _error(f"extra.{name}", "not a valid Fernet key (32 url-safe base64 bytes)")
 
 
 def _is_fernet_key(key: bytes) -> bool:
@@ -79,17 +86,17 @@ def _parse_env_value(raw: str) -> tuple[str | None, dict[str, Any]]:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError:
-            raise AtlasConfigError(_WHERE, ENV_VAR, "not valid JSON") from None
+            raise _error(ENV_VAR, "not valid JSON") from None
         extra = data.get("extra") or {}
         if isinstance(extra, str):
             try:
                 extra = json.loads(extra)
             except json.JSONDecodeError:
-                raise AtlasConfigError(_WHERE, "extra", "not valid JSON") from None
+                raise _error("extra", "not valid JSON") from None
         return data.get("password"), dict(extra)
     parts = urlsplit(raw)
     if not parts.scheme:
-        raise AtlasConfigError(_WHERE, ENV_VAR, "expected Airflow's JSON or URI connection form")
+        raise _error(ENV_VAR, "expected Airflow's JSON or URI connection form")
     password = unquote(parts.password) if parts.password is not None else None
     extra: dict[str, Any] = {}
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -97,7 +104,7 @@ def _parse_env_value(raw: str) -> tuple[str | None, dict[str, Any]]:
             try:
                 extra.update(json.loads(value))
             except json.JSONDecodeError:
-                raise AtlasConfigError(_WHERE, "extra", "not valid JSON") from None
+                raise _error("extra", "not valid JSON") from None
         else:
             extra[name] = value
     return password, extra
@@ -126,15 +133,15 @@ def load_keys() -> PiiKeys:
     raw = os.environ.get(ENV_VAR)
     resolved = _parse_env_value(raw) if raw else _from_airflow()
     if resolved is None:
-        raise AtlasConfigError(
-            _WHERE, "<connection>", f"not configured: set {ENV_VAR} or create the Airflow connection"
+        raise _error(
+            "<connection>", f"not configured: set {ENV_VAR} or create the Airflow connection"
         )
     password, extra = resolved
     if not password:
-        raise AtlasConfigError(_WHERE, "password", "missing (the HMAC key for pseudonyms)")
+        raise _error("password", "missing (the HMAC key for pseudonyms)")
     encryption_key = extra.get("encryption_key")
     if not encryption_key:
-        raise AtlasConfigError(_WHERE, "extra.encryption_key", "missing (a Fernet key for the encrypt strategy)")
+        raise _error("extra.encryption_key", "missing (a Fernet key for the encrypt strategy)")
     return PiiKeys(
         hmac_key=password.encode("utf-8"),
         encryption_key=str(encryption_key).encode("utf-8"),

@@ -1,0 +1,130 @@
+"""Leak guard against the real embedded PostgreSQL: clean tables pass, planted leaks are caught."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pandas as pd
+import pytest
+from faker import Faker
+
+from atlas.config import ColumnPolicy, PiiSpec
+from atlas.pii import ColumnFinding, build_protector, find_detector_hits, find_leaks
+
+ROWS = 300
+PII_COLUMNS = ["customer_name", "email", "phone", "cpr"]
+SPEC = PiiSpec(sample_size=100, columns={
+    "customer_name": ColumnPolicy(strategy="pseudonymize", entity="PERSON"),
+    "email": ColumnPolicy(strategy="pseudonymize", entity="EMAIL_ADDRESS"),
+    "phone": ColumnPolicy(strategy="mask", keep_last=2, entity="PHONE_NUMBER"),
+    "cpr": ColumnPolicy(strategy="redact", entity="DK_CPR"),
+    "notes": ColumnPolicy(strategy="replace", free_text=True),
+})
+
+
+def _bronze(seed: int = 3) -> pd.DataFrame:
+    fake = Faker(["da_DK", "en_GB"])
+    fake.seed_instance(seed)
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(ROWS):
+        name, email = fake.name(), fake.email()
+        phone = f"+45{rnd.randrange(20_000_000, 99_999_999)}"
+        rows.append({
+            "customer_id": f"C{i:06d}", "customer_name": name, "email": email, "phone": phone,
+            "cpr": f"{rnd.randrange(1, 28):02d}{rnd.randrange(1, 12):02d}{rnd.randrange(50, 99)}-"
+                   f"{rnd.randrange(1000, 3999)}",
+            "notes": f"Customer {name} wants a callback." if i % 3 else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def _findings() -> list[ColumnFinding]:
+    return [ColumnFinding(c, "free_text" if c == "notes" else "structured", (), 1.0, 1.0, ROWS, (), p.strategy,
+                          "config") for c, p in SPEC.columns.items()]
+
+
+@pytest.fixture
+def schema(wh_conn):
+    name = f"pii_leak_{uuid.uuid4().hex[:8]}"
+    with wh_conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {name}")
+    wh_conn.commit()
+    yield name
+    wh_conn.rollback()
+    with wh_conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {name} CASCADE")
+    wh_conn.commit()
+
+
+def _load(conn, qualified: str, frame: pd.DataFrame, extra: dict[str, str] | None = None) -> None:
+    columns = list(frame.columns)
+    extra = extra or {}
+    ddl = ", ".join([f"{c} text" for c in columns] + [f"{c} {t}" for c, t in extra.items()])
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE {qualified} ({ddl})")
+        cur.executemany(
+            f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)],
+        )
+        cur.execute(f"ANALYZE {qualified}")
+    conn.commit()
+
+
+@pytest.fixture
+def layers(wh_conn, schema, keys):
+    bronze = _bronze()
+    _load(wh_conn, f"{schema}.bronze", bronze.assign(_atlas_logical_date="2026-11-22"))
+    silver = build_protector(SPEC, _findings(), keys).protect(bronze)
+    _load(wh_conn, f"{schema}.silver", silver.assign(amount="12.50"))
+    gold = pd.DataFrame({"customer_id": silver["customer_id"], "segment": ["loyal"] * ROWS})
+    _load(wh_conn, f"{schema}.gold", gold, {"score": "numeric"})
+    return bronze
+
+
+def test_protected_layers_have_no_leaks(wh_conn, schema, layers):
+    targets = [f"{schema}.silver", f"{schema}.gold", f"{schema}.missing_table"]
+    assert find_leaks(wh_conn, f"{schema}.bronze", PII_COLUMNS, targets) == []
+
+
+def test_planted_leaks_are_caught_with_counts_and_no_values(wh_conn, schema, layers):
+    raw_email, raw_phone, raw_name = layers.loc[5, "email"], layers.loc[7, "phone"], layers.loc[9, "customer_name"]
+    with wh_conn.cursor() as cur:
+        cur.execute(f"UPDATE {schema}.silver SET email = %s WHERE customer_id IN "
+                    f"(SELECT customer_id FROM {schema}.silver LIMIT 2)", (raw_email,))
+        cur.execute(f"UPDATE {schema}.silver SET notes = %s WHERE notes IS NOT NULL AND customer_id = "
+                    f"(SELECT min(customer_id) FROM {schema}.silver WHERE notes IS NOT NULL)",
+                    (f"Callback on {raw_phone}, ok.",))
+        cur.execute(f"UPDATE {schema}.gold SET segment = %s WHERE ctid = (SELECT min(ctid) FROM {schema}.gold)",
+                    (raw_name,))
+    wh_conn.commit()
+    leaks = find_leaks(wh_conn, f"{schema}.bronze", PII_COLUMNS, [f"{schema}.silver", f"{schema}.gold"])
+    got = {(leak.target.split(".")[1], leak.column, leak.source_column, leak.match): leak.matches for leak in leaks}
+    assert got == {
+        ("silver", "email", "email", "exact"): 2,
+        ("silver", "notes", "phone", "token"): 1,
+        ("gold", "segment", "customer_name", "exact"): 1,
+    }
+    assert not any(value in repr(leaks) for value in (raw_email, raw_phone, raw_name))
+
+
+def test_leak_guard_reads_only_the_logical_date_slice(wh_conn, schema, layers):
+    with wh_conn.cursor() as cur:
+        cur.execute(f"UPDATE {schema}.silver SET email = %s WHERE customer_id = 'C000001'", (layers.loc[1, "email"],))
+        cur.execute(f"UPDATE {schema}.bronze SET _atlas_logical_date = '2026-11-21' WHERE customer_id = 'C000001'")
+    wh_conn.commit()
+    bronze, targets = f"{schema}.bronze", [f"{schema}.silver"]
+    assert find_leaks(wh_conn, bronze, ["email"], targets, logical_date="2026-11-22") == []
+    assert len(find_leaks(wh_conn, bronze, ["email"], targets, logical_date="2026-11-21")) == 1
+
+
+def test_detectors_fire_on_a_column_that_should_be_pii_free(wh_conn, schema, layers):
+    assert find_detector_hits(wh_conn, f"{schema}.silver", SPEC) == []
+    with wh_conn.cursor() as cur:
+        cur.execute(f"ALTER TABLE {schema}.silver ADD COLUMN contact text")
+        cur.execute(f"UPDATE {schema}.silver SET contact = 'user' || customer_id || '@example.org'")
+    wh_conn.commit()
+    hits = find_detector_hits(wh_conn, f"{schema}.silver", SPEC)
+    assert [(h.column, h.entity_types[0]) for h in hits] == [("contact", "EMAIL_ADDRESS")]
+    assert hits[0].hit_rate == 1.0 and hits[0].rows_scanned == 100
