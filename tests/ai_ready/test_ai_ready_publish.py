@@ -241,3 +241,18 @@ def test_copy_out_batches_exactly_and_round_trips_awkward_text(wh_conn, tmp_path
     assert [r["x"] for r in rows] == [1.5, None, 2.0, 0.1 + 0.2, -1e-300]
     assert list(copy_out(wh_conn, "SELECT 'a', 1.0 WHERE false", schema, 2, str(tmp_path))) == []
     wh_conn.rollback()
+
+
+def test_statistics_are_exact_so_they_do_not_depend_on_scan_or_worker_order(wh_conn, tmp_path):
+    name = f"tai_{uuid.uuid4().hex[:8]}"
+    create_source(wh_conn, name, [(f"C{i:06d}", "n", "e", "0.1", 1, 7, "gold", "DK") for i in range(10)])
+    try:
+        spec = AiReadySpec(name=name, source=f"gold.{name}", key="customer_id", numeric=("amount",))
+        manifest = publish(wh_conn, spec, tmp_path)
+        assert manifest.numeric[0].mean == 0.1  # float addition of ten 0.1s gives 0.09999999999999999
+        assert manifest.numeric[0].std == 0.0
+    finally:
+        with wh_conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS gold.{name}; DROP TABLE IF EXISTS ai_ready.{name}")
+            cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s", (name,))
+        wh_conn.commit()

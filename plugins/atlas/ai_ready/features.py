@@ -134,8 +134,9 @@ def build_plan(cur: Any, spec: AiReadySpec, max_categories: int = MAX_CATEGORIES
     _check_columns(cur, spec)
     table = quote_table(spec.source)
     stats = ["count(*)", f"count({_q(spec.key)})"]
-    for name in spec.numeric:
-        stats += [f"avg({finite(name)})", f"stddev_pop({finite(name)})", f"count({finite(name)})"]
+    for name in spec.numeric:  # in numeric: exact, so the result does not depend on row or worker order
+        exact = finite(name, "numeric")
+        stats += [f"avg({exact})::float8", f"stddev_pop({exact})::float8", f"count({exact})"]
     cur.execute(f"SELECT {', '.join(stats)} FROM {table}")
     row = cur.fetchone()
     rows, non_null_keys = row[:2]
@@ -209,10 +210,10 @@ def quote_ident(name: str) -> str:
 _q = quote_ident
 
 
-def finite(column: str) -> str:
-    """``column`` as float8 with NaN and +-Infinity treated as missing."""
+def finite(column: str, sql_type: str = "float8") -> str:
+    """``column`` as ``sql_type`` with NaN and +-Infinity treated as missing."""
     value = f"{_q(column)}::float8"
-    return f"CASE WHEN {value} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {value} END"
+    return f"CASE WHEN {value} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {_q(column)}::{sql_type} END"
 
 
 def quote_table(qualified: str) -> str:

@@ -42,6 +42,11 @@ def lake_path(url: str, conn_id: str | None = None) -> ObjectStoragePath:
     return ObjectStoragePath(url, conn_id=conn_id if not url.startswith("file://") else None)
 
 
+def url_of(path: ObjectStoragePath) -> str:
+    """A plain URL for a lake path (no connection id inside), e.g. for the version table."""
+    return f"{path.protocol}://{path.path}" if path.protocol != "file" else f"file://{path.path}"
+
+
 def dataset_dir(root: ObjectStoragePath, name: str) -> ObjectStoragePath:
     return root / "ai_ready" / name
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from atlas.ai_ready.features import CategoricalFeature, NumericFeature
@@ -107,15 +106,14 @@ class Manifest:
 
 
 def read_manifest(path: Any, conn_id: str | None = None) -> Manifest:
-    """Read ``manifest.json`` (a version folder or the file; local path or lake URL)."""
+    """Read ``manifest.json`` (a version folder or the file itself; a local path or a lake URL)."""
     from airflow.sdk import ObjectStoragePath
 
-    target = path if isinstance(path, ObjectStoragePath) else ObjectStoragePath(_url(str(path)), conn_id=conn_id)
+    from atlas.ai_ready.lake import lake_path, url_of
+
+    target = path if isinstance(path, ObjectStoragePath) else lake_path(str(path), conn_id)
     if not target.name.endswith(".json"):
         target = target / "manifest.json"
     with target.open("rb") as handle:
-        return Manifest.from_dict(json.loads(handle.read().decode("utf-8")), uri=str(target))
-
-
-def _url(path: str) -> str:
-    return path if "://" in path else "file://" + str(Path(path).resolve())
+        data = json.loads(handle.read().decode("utf-8"))
+    return Manifest.from_dict(data, uri=url_of(target))

@@ -99,7 +99,7 @@ def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: s
             schema=tuple((f.name, str(f.type)) for f in schema),
             numeric=plan.numeric, categorical=plan.categorical, files=files,
             content_hash=lake.content_hash(local, files), created_with=_created_with(),
-            uri=str(lake.version_dir(root, spec.name, version) / lake.MANIFEST),
+            uri=lake.url_of(lake.version_dir(root, spec.name, version) / lake.MANIFEST),
         )
         if manifest.total_rows != plan.rows:
             raise AtlasError(f"{spec.name}: wrote {manifest.total_rows} rows, source has {plan.rows}")
