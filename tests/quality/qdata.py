@@ -51,6 +51,7 @@ class Warehouse:
 
     def create(self, layer: str, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
         schema = self.schemas[layer]
+        self.conn.rollback()
         with self.conn.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
             cur.execute(f"CREATE TABLE {schema}.{table} ({', '.join(f'{c} {t}' for c, t in columns.items())})")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas.quality.lineage import dataset_facets, input_datasets
+from atlas.quality.lineage import dataset_facets, facets_by_table, input_datasets
 from atlas.quality.trend import main as trend_main
 from tests.quality.qdata import ALICE, BOB, CAROL, DAY, clean_customers, clean_orders, not_passing, outcomes
 
@@ -42,6 +42,8 @@ def gold(wh):
 def test_clean_gold_passes_and_tolerates_extra_columns(gold):
     report = gold.run("orders", "gold")
     assert {r.table for r in report.results} == {"customer_360", "daily_revenue", "order_facts"}
+    assert set(facets_by_table(report)) == {"customer_360", "daily_revenue", "order_facts"}
+    assert dataset_facets(report, "daily_revenue")["dataQualityAssertions"].assertions
     assert not_passing(report) == {}, report.format_table()
     assert report.scores.keys() >= {"completeness", "uniqueness", "consistency", "accuracy"}
 
@@ -99,7 +101,7 @@ def test_openlineage_facets_validate_against_the_spec(wh):
 
     wh.silver("orders", [{**r, "customer_id": None} if i == 0 else r for i, r in enumerate(clean_orders())])
     report = wh.run("orders")
-    facets = dataset_facets(report)["orders"]
+    facets = dataset_facets(report)
     assertions = {a.name: a for a in facets["dataQualityAssertions"].assertions}
     assert assertions["customer_id_not_missing"].success is False
     assert assertions["customer_id_not_missing"].assertion == "not_null"

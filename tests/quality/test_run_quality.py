@@ -46,6 +46,8 @@ CASES = [
     ("validity", mutate(2, order_id="X-1"), {"order_id_matches_pattern": "fail"}),
     ("validity", mutate(0, customer_id="C000001"),
      {"customer_id_is_pseudonym": "fail", "customer_id_exists_in_customers": "warn"}),
+    ("validity", mutate(1, customer_id="ps_0123abcd"), {"customer_id_is_pseudonym": "fail",
+                                                       "customer_id_exists_in_customers": "warn"}),
     ("consistency", mutate(3, customer_id=STRANGER), {"customer_id_exists_in_customers": "warn"}),
     ("timeliness", lambda rows: [{**r, "order_date": f"{DAY - timedelta(days=3)} 10:00Z"} for r in rows],
      {"order_date_fresh": "warn"}),
@@ -64,6 +66,26 @@ def test_each_dimension_fails_on_violating_data(wh, dimension, breaks, expected)
     assert report.scores[dimension] < 100.0
     broken = [r for r in report.results if r.name in expected]
     assert all(r.measured_value and r.measured_value > 0 for r in broken)
+
+
+def test_format_checks_on_columns_kept_as_loaded(wh, specs):
+    spec = specs["customers"].model_copy(update={"pii": specs["customers"].pii.model_copy(update={"columns": {}})})
+    rows = [{"customer_id": f"C00000{i}", "customer_name": "x", "email_address": f"p{i}@example.dk",
+             "phone_number": "+4512345678", "cpr_number": "010190-1234", "postal_code": "8000",
+             "created_at": f"{DAY} 10:00Z", "customer_tier": "gold"} for i in range(3)]
+    original = wh.specs["customers"]
+    try:
+        wh.specs["customers"] = spec
+        wh.silver("customers", rows)
+        assert not_passing(wh.run("customers", spec=spec)) == {}
+        rows[0].update(email_address="p0.example.dk", phone_number="+45 1234", cpr_number="0101901234x")
+        rows[1].update(customer_id="X1")
+        wh.silver("customers", rows)
+        assert not_passing(wh.run("customers", spec=spec)) == {
+            "email_address_valid_email": "fail", "phone_number_valid_phone": "fail", "cpr_number_valid_cpr": "fail",
+            "customer_id_matches_pattern": "fail"}
+    finally:
+        wh.specs["customers"] = original
 
 
 @pytest.mark.parametrize("change, schema_failures", [

@@ -9,7 +9,7 @@ import yaml
 
 from atlas.errors import AtlasConfigError
 from atlas.quality import DIMENSIONS, build_checks
-from atlas.quality.checks import FORMAT_REGEX
+from atlas.quality.checks import FORMAT_RULES
 from atlas.quality.sodacl import build_document, catalog
 
 
@@ -146,14 +146,29 @@ def test_unknown_layer_is_rejected(specs):
         build_checks(specs["orders"], "platinum")
 
 
+def _valid_sql(rule: dict) -> str:
+    """The PostgreSQL condition Soda builds from a validity rule (regex and length bounds)."""
+    parts = ["v ~ %(regex)s"]
+    parts += ["length(v) = %(len)s"] if "valid length" in rule else []
+    parts += ["length(v) >= %(min)s"] if "valid min length" in rule else []
+    parts += ["length(v) <= %(max)s"] if "valid max length" in rule else []
+    return " AND ".join(parts)
+
+
 @pytest.mark.parametrize("fmt, good, bad", [
     ("email", "anna@example.dk", "anna.example.dk"),
     ("phone", "+4512345678", "12345678"),
+    ("phone", "+4512345678", "+45123456789012345"),
     ("cpr", "010190-1234", "0101901234x"),
     ("uuid", "123e4567-e89b-12d3-a456-426614174000", "123e4567e89b12d3a456426614174000"),
     ("postal_code", "8000", "!"),
+    ("postal_code", "DK-8000", "12345678901"),
 ])
-def test_format_regexes_in_postgres(wh_conn, fmt, good, bad):
+def test_format_rules_in_postgres(wh_conn, fmt, good, bad):
+    rule = FORMAT_RULES[fmt]
+    params = {"regex": rule["valid regex"], "len": rule.get("valid length"),
+              "min": rule.get("valid min length"), "max": rule.get("valid max length")}
     with wh_conn.cursor() as cur:
-        cur.execute("SELECT %s ~ %s, %s ~ %s", (good, FORMAT_REGEX[fmt], bad, FORMAT_REGEX[fmt]))
-        assert cur.fetchone() == (True, False)
+        for value, expected in ((good, True), (bad, False)):
+            cur.execute(f"SELECT {_valid_sql(rule)} FROM (SELECT %(v)s::text AS v) t", {**params, "v": value})
+            assert cur.fetchone()[0] is expected, (fmt, value)

@@ -17,8 +17,17 @@ ASSERTION = {
 }
 
 
-def dataset_facets(report: QualityReport) -> dict[str, dict[str, Any]]:
-    """Input facets per checked table: ``dataQualityAssertions`` and ``dataQualityMetrics``."""
+def dataset_facets(report: QualityReport, table: str | None = None) -> dict[str, Any]:
+    """``dataQualityAssertions`` and ``dataQualityMetrics`` for one checked table (default: the
+    report's table, or its only dataset). Both are OpenLineage input-dataset facets."""
+    by_table = facets_by_table(report)
+    if table is None:
+        table = next(iter(by_table)) if len(by_table) == 1 else report.table
+    return by_table.get(table, {})
+
+
+def facets_by_table(report: QualityReport) -> dict[str, dict[str, Any]]:
+    """The quality facets of every table in the report (gold reports cover several models)."""
     from openlineage.client.generated.data_quality_assertions_dataset import (
         Assertion,
         DataQualityAssertionsDatasetFacet,
@@ -65,7 +74,7 @@ def input_datasets(report: QualityReport, namespace: str, database: str, schema:
 
     return [
         InputDataset(namespace=namespace, name=f"{database}.{schema or report.layer}.{table}", inputFacets=facets)
-        for table, facets in dataset_facets(report).items()
+        for table, facets in facets_by_table(report).items()
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from atlas.quality.checks.allowed_values import AllowedValues
 from atlas.quality.checks.base import SLICE, CheckContext, CheckKind, SodaCheck
 from atlas.quality.checks.duplicate import PrimaryKeyUnique
-from atlas.quality.checks.formats import FORMAT_REGEX, ValueFormat
+from atlas.quality.checks.formats import FORMAT_RULES, ValueFormat
 from atlas.quality.checks.freshness import Freshness
 from atlas.quality.checks.gold import GoldNotEmpty
 from atlas.quality.checks.missing import RequiredNotMissing
@@ -24,4 +24,4 @@ DEFAULT_KINDS: dict[str, tuple[CheckKind, ...]] = {
     "gold": (GoldNotEmpty(),),
 }
 
-__all__ = ["DEFAULT_KINDS", "FORMAT_REGEX", "SLICE", "CheckContext", "CheckKind", "SodaCheck"]
+__all__ = ["DEFAULT_KINDS", "FORMAT_RULES", "SLICE", "CheckContext", "CheckKind", "SodaCheck"]
