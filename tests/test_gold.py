@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+
 from atlas.errors import AtlasError
 from atlas.gold import build_model, model_names, render_model, run_model
 from atlas.pii.pseudonym import pseudonymize
@@ -238,8 +240,15 @@ def test_a_reader_during_the_swap_sees_the_complete_new_table(wh_conn, warehouse
 
     thread = threading.Thread(target=read)
     thread.start()
-    thread.join(0.5)
-    assert thread.is_alive()  # blocked by the swap, not reading half a table
+    waiting = 0
+    for _ in range(100):  # the reader waits for the swap's lock instead of reading half a table
+        with wh_conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (reader.get_backend_pid(),))
+            waiting = cur.fetchone()[0]
+        if waiting:
+            break
+        time.sleep(0.05)
+    assert waiting and thread.is_alive() and not seen
     wh_conn.commit()
     thread.join(10)
     reader.close()
