@@ -203,3 +203,28 @@ def test_real_layer_schemas_by_default(wh, warehouse_dsn, specs):
 def test_string_logical_date_and_alice_token_shape(wh):
     report = wh.run("customers", day=DAY.isoformat())
     assert report.logical_date == DAY and ALICE.startswith("ps_")
+
+
+def test_scan_opens_no_network_connection(wh, monkeypatch):
+    """Soda runs offline: no telemetry, no cloud; the warehouse here is reached over a unix socket."""
+    import socket
+
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise OSError("network disabled in this test")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: attempts.append(a) or guarded(None, a))
+    report = wh.run("orders")
+    assert attempts == [] and report.errors == [] and report.passed
+
+
+def test_table_without_gold_models_has_nothing_to_check(wh, specs):
+    spec = specs["orders"].model_copy(update={"gold": specs["orders"].gold.model_copy(update={"models": ()})})
+    report = wh.run("orders", "gold", spec=spec)
+    assert report.results == [] and report.passed and report.overall == 100.0

@@ -172,3 +172,11 @@ def test_format_rules_in_postgres(wh_conn, fmt, good, bad):
         for value, expected in ((good, True), (bad, False)):
             cur.execute(f"SELECT {_valid_sql(rule)} FROM (SELECT %(v)s::text AS v) t", {**params, "v": value})
             assert cur.fetchone()[0] is expected, (fmt, value)
+
+
+def test_show_prints_the_sodacl(capsys):
+    from atlas.quality.show import main
+
+    assert main(["orders", "silver"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("filter orders [atlas_slice]:") and "name: order_id_unique" in out

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from atlas.config import TableSpec
 from atlas.errors import AtlasTransientError
 from atlas.quality.model import LAYERS, QualityReport
 from atlas.quality.results import to_results
-from atlas.quality.scan import run_scan, scan_variables
+from atlas.quality.scan import ScanOutput, run_scan, scan_variables
 from atlas.quality.sodacl import build_document, catalog, datasets
 
 log = logging.getLogger(__name__)
@@ -36,14 +37,9 @@ def run_quality(
     day = date.fromisoformat(logical_date) if isinstance(logical_date, str) else logical_date
     doc = build_document(spec, layer)
     checks = catalog(doc)
-    conn = _connect(dsn)
+    conn = _connect(dsn)  # fail fast (and retry) when the warehouse is down
     try:
-        import yaml
-
-        identifiers = {*datasets(spec, layer), *spec.table_schema.column_names, *_check_words(doc)}
-        names = {name: (schemas or {}).get(name, name) for name in LAYERS}
-        output = run_scan(dsn, names[layer], yaml.safe_dump(doc, sort_keys=False, width=10_000),
-                          scan_variables(day, run_id, names), identifiers)
+        output = _scan(dsn, spec, layer, day, run_id, doc, schemas) if checks else ScanOutput(checks=[])
         report = QualityReport(
             table=spec.table, layer=layer, results=to_results(layer, checks, output.checks),
             run_id=run_id, logical_date=day, errors=output.errors,
@@ -59,7 +55,17 @@ def run_quality(
     return report
 
 
-def _check_words(doc: dict) -> set[str]:
+def _scan(dsn: str, spec: TableSpec, layer: str, day: date, run_id: str, doc: dict[str, Any],
+          schemas: Mapping[str, str] | None) -> ScanOutput:
+    import yaml
+
+    identifiers = {*datasets(spec, layer), *spec.table_schema.column_names, *_check_words(doc)}
+    names = {name: (schemas or {}).get(name, name) for name in LAYERS}
+    sodacl = yaml.safe_dump(doc, sort_keys=False, width=10_000)
+    return run_scan(dsn, names[layer], sodacl, scan_variables(day, run_id, names), identifiers)
+
+
+def _check_words(doc: dict[str, Any]) -> set[str]:
     """Check lines and names: Soda quotes them in its error messages and they hold no row values."""
     words = set()
     for header, section in doc.items():

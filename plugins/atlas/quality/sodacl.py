@@ -210,3 +210,4 @@ def _validate(spec: TableSpec, doc: dict[str, Any]) -> None:
     unknown = set(spec.quality.severity) - {name for _, name in seen}
     if unknown:
         raise AtlasConfigError(f"{spec.table}.yml", "quality.severity", f"unknown check names: {sorted(unknown)}")
+
