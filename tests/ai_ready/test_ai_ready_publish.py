@@ -256,3 +256,23 @@ def test_statistics_are_exact_so_they_do_not_depend_on_scan_or_worker_order(wh_c
             cur.execute(f"DROP TABLE IF EXISTS gold.{name}; DROP TABLE IF EXISTS ai_ready.{name}")
             cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s", (name,))
         wh_conn.commit()
+
+
+def test_an_empty_source_publishes_an_empty_version(wh_conn, tmp_path):
+    name = f"tai_{uuid.uuid4().hex[:8]}"
+    create_source(wh_conn, name, [])
+    try:
+        spec = AiReadySpec(name=name, source=f"gold.{name}", key="customer_id", numeric=("amount",),
+                           categorical=("tier",))
+        manifest = publish(wh_conn, spec, tmp_path)
+        assert manifest.row_counts == {"train": 0, "validation": 0, "test": 0}
+        assert manifest.numeric[0].mean is None and manifest.categorical[0].vocabulary == ()
+        version_dir = tmp_path / "ai_ready" / name / f"version={DS}"
+        assert pq.read_table(version_dir / "train.parquet").schema.names == ["row_key", "split", "amount",
+                                                                            "amount__missing"]
+        assert table_rows(wh_conn, name) == []
+    finally:
+        with wh_conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS gold.{name}; DROP TABLE IF EXISTS ai_ready.{name}")
+            cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s", (name,))
+        wh_conn.commit()
