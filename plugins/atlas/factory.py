@@ -91,7 +91,8 @@ def build_dag(spec: TableSpec, file: Path) -> Any:
     """One Airflow DAG for one table spec."""
     from airflow.sdk import DAG, chain
 
-    from atlas.alerts import failure_callbacks
+    from atlas.alerts import failure_callbacks, recovery_callbacks
+    from atlas.retry import retry_policy
 
     default_args = {
         "owner": spec.owner,
@@ -100,6 +101,8 @@ def build_dag(spec: TableSpec, file: Path) -> Any:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(seconds=spec.max_retry_delay_seconds),
         "on_failure_callback": failure_callbacks(spec),
+        "on_success_callback": recovery_callbacks(spec),
+        "retry_policy": retry_policy(spec),
     }
     with DAG(
         dag_id=spec.dag_id,
