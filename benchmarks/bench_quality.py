@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def main() -> int:
         conn.close()
         if data_dir:
             embedded.stop(data_dir)
+            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
