@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_quality.py [--rows 1000000] [--repeat 3] [--dsn DSN]
 
-Without --dsn a throwaway embedded PostgreSQL is started in a temporary directory and stopped
-at the end. Prints the Soda time (run_quality end to end: build SodaCL, scan, store results)
+Without --dsn a throwaway embedded PostgreSQL is started in $TMPDIR/atlas-bench-quality and
+removed at the end. Prints the Soda time (run_quality end to end: build SodaCL, scan, store results)
 next to the same checks written as plain SQL (one aggregate query, the duplicate query and
 the schema query): the floor any check runner pays for reading the table.
 """
@@ -103,8 +103,9 @@ def main() -> int:
     from atlas.quality import run_quality
     from atlas.warehouse import connect, embedded, ensure_warehouse
 
-    tmp = None if args.dsn else tempfile.mkdtemp(prefix="atlas-bench-quality-")
-    data_dir = Path(tmp, "pgdata") if tmp else None
+    data_dir = None if args.dsn else Path(tempfile.gettempdir(), "atlas-bench-quality", "pgdata")
+    if data_dir and not embedded.is_running(data_dir):
+        shutil.rmtree(data_dir, ignore_errors=True)
     dsn = args.dsn or embedded.ensure_running(data_dir)
     conn = connect(dsn)
     try:
@@ -141,7 +142,7 @@ def main() -> int:
         conn.close()
         if data_dir:
             embedded.stop(data_dir)
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
