@@ -9,7 +9,7 @@ export ATLAS_HOME ?= $(CURDIR)/.atlas
 export AIRFLOW_HOME ?= $(ATLAS_HOME)/airflow
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv demo test test-fast lint ui warehouse-start warehouse-stop schema lock bench clean
+.PHONY: venv demo test test-fast lint quality-trend ui warehouse-start warehouse-stop schema lock bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,9 @@ test: venv                 ## the full test suite
 
 test-fast: venv            ## everything but the slow end-to-end and server tests
 	$(BIN)/python -m pytest -m "not slow"
+
+quality-trend: venv        ## quality score trend for a table: make quality-trend TABLE=orders
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.quality.trend $(TABLE)
 
 lint: venv
 	$(BIN)/ruff check .

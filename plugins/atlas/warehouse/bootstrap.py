@@ -7,14 +7,16 @@ from typing import Any
 from atlas import settings
 
 SCHEMAS = ("bronze", "silver", "gold", "ai_ready", "quarantine", "atlas_meta")
+DDL_FILES = ("atlas_meta.sql", "quality.sql")  # in order; each is idempotent
 
 
 def ensure_warehouse(conn: Any) -> None:
     """Create schemas and ``atlas_meta`` tables if missing; commits."""
-    ddl = (settings.include_dir() / "sql" / "ddl" / "atlas_meta.sql").read_text(encoding="utf-8")
+    ddl_dir = settings.include_dir() / "sql" / "ddl"
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(4242)")  # concurrent first runs
         for schema in SCHEMAS:
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute(ddl)
+        for name in DDL_FILES:
+            cur.execute((ddl_dir / name).read_text(encoding="utf-8"))
     conn.commit()
