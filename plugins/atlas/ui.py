@@ -25,12 +25,16 @@ def admin_password(airflow_home: Path) -> str:
     return password
 
 
-def standalone_env(port: int = 8080) -> dict[str, str]:
-    """Environment for ``airflow standalone`` on the local warehouse and lake."""
+def standalone_env(port: int = 8080, airflow_home: Path | None = None) -> dict[str, str]:
+    """Environment for ``airflow standalone`` on the local warehouse and lake.
+
+    ``airflow_home`` gives the server its own metadata DB and login (default: ``AIRFLOW_HOME``).
+    """
     runtime_env.configure()
-    home = Path(os.environ["AIRFLOW_HOME"])
+    home = airflow_home or Path(os.environ["AIRFLOW_HOME"])
     env = dict(os.environ)
     env.update({
+        "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json.generated"),
         "AIRFLOW__API__PORT": str(port),

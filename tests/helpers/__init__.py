@@ -1,0 +1,1 @@
+"""Reusable test helpers: a real Airflow server, an OpenLineage receiver."""
