@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,7 @@ def ner_pipeline() -> Language:
 
 
 def _nlp_engine_class() -> type:
-    from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
     class NerOnlySpacyNlpEngine(SpacyNlpEngine):
         """Presidio NLP engine over :func:`ner_pipeline`, one model for every language."""
@@ -89,15 +89,7 @@ def _nlp_engine_class() -> type:
                 for ent in doc.ents
                 if ent.label_ in LABEL_TO_ENTITY
             ]
-            return NlpArtifacts(
-                entities=entities,
-                tokens=doc,
-                tokens_indices=[token.idx for token in doc],
-                lemmas=[token.lower_ for token in doc],
-                nlp_engine=self,
-                language=language,
-                scores=[NER_SCORE] * len(entities),
-            )
+            return lazy_artifacts_class()(doc, entities, self)
 
         def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
             return self.artifacts(doc, language)
@@ -108,6 +100,37 @@ def _nlp_engine_class() -> type:
             return False
 
     return NerOnlySpacyNlpEngine
+
+
+@lru_cache(maxsize=1)
+def lazy_artifacts_class() -> type:
+    from functools import cached_property
+
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    class LazyNlpArtifacts(NlpArtifacts):
+        """NlpArtifacts whose token lists and keywords are computed on first use: only texts
+        with a match that has context words ever need them."""
+
+        def __init__(self, doc: Doc, entities: list[Any], nlp_engine: Any) -> None:
+            self.entities = entities
+            self.tokens = doc
+            self.nlp_engine = nlp_engine
+            self.scores = [NER_SCORE] * len(entities)
+
+        @cached_property
+        def lemmas(self) -> list[str]:  # type: ignore[override]
+            return [token.lower_ for token in self.tokens]
+
+        @cached_property
+        def tokens_indices(self) -> list[int]:  # type: ignore[override]
+            return [token.idx for token in self.tokens]
+
+        @cached_property
+        def keywords(self) -> list[str]:  # type: ignore[override]
+            return [part for token in self.tokens if not token.is_punct for part in token.lower_.split(":") if part]
+
+    return LazyNlpArtifacts
 
 
 def recognizer_classes() -> dict[str, type]:
@@ -166,16 +189,16 @@ def needs_ner(recognizers: Iterable[str]) -> bool:
 MIN_TEXTS_PER_PROCESS = 2000
 
 
-def iter_docs(
-    texts: Sequence[str], *, ner: Sequence[bool], n_process: int = 1, batch_size: int = 1000
-) -> Iterator[Any]:
-    """spaCy docs in input order: NER for texts flagged in ``ner``, tokenizer only for the rest.
-    Worker processes are used only when each gets at least MIN_TEXTS_PER_PROCESS texts."""
+def tokenize(texts: Sequence[str]) -> list[Any]:
+    """Tokenizer-only docs (cheap); NER runs later only on the docs that need it."""
     nlp = ner_pipeline()
-    ner_texts = [t for t, flag in zip(texts, ner, strict=True) if flag]
-    ner_docs: Iterator[Any] = iter(())
-    if ner_texts:
-        procs = max(1, min(n_process, len(ner_texts) // MIN_TEXTS_PER_PROCESS))
-        ner_docs = iter(nlp.pipe(ner_texts, batch_size=batch_size, n_process=procs))
-    for text, flag in zip(texts, ner, strict=True):
-        yield next(ner_docs) if flag else nlp.make_doc(text)
+    return [nlp.make_doc(text) for text in texts]
+
+
+def run_ner(docs: Sequence[Any], *, n_process: int = 1, batch_size: int = 1000) -> list[Any]:
+    """The NER component over already tokenized docs, in order. Worker processes are used only
+    when each gets at least MIN_TEXTS_PER_PROCESS docs."""
+    if not docs:
+        return []
+    procs = max(1, min(n_process, len(docs) // MIN_TEXTS_PER_PROCESS))
+    return list(ner_pipeline().pipe(docs, batch_size=batch_size, n_process=procs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -17,20 +18,56 @@ CANDIDATE = re.compile(
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 
 
+EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
+# Where a national number (no country code) can come from, by its digits: a leading trunk 0
+# (most of Europe), eight digits (Denmark, Norway), nine (Poland), ten (North America).
+TRUNK_ZERO_REGIONS = ("SE", "DE", "GB", "NL", "FR", "FI")
+REGIONS_BY_LENGTH = {8: ("DK", "NO"), 9: ("PL",), 10: ("US",)}
+
+
+def national_regions(digits: str) -> tuple[str, ...]:
+    if digits.startswith("0"):
+        return TRUNK_ZERO_REGIONS
+    return REGIONS_BY_LENGTH.get(len(digits), ())
+
+
+@lru_cache(maxsize=65536)
+def phone_score(candidate: str, international: float, national: float) -> float:
+    """International score for a possible number with a country code, national score for a
+    number possible in a region its digits fit (length rules only: test data and new number
+    ranges are often not "valid"; national matches need context anyway), else 0."""
+    import phonenumbers
+
+    digits = "".join(ch for ch in EXTENSION.sub("", candidate) if ch.isdigit())
+    if not 7 <= len(digits) <= 15 or DATE_LIKE.match(candidate):
+        return 0.0
+    head = candidate.lstrip("( ")
+    try:
+        if head.startswith(("+", "00")):
+            number = phonenumbers.parse("+" + head[1:] if head[0] == "+" else "+" + head[2:], None)
+            return international if phonenumbers.is_possible_number(number) else 0.0
+        for region in national_regions(digits):
+            if phonenumbers.is_possible_number(phonenumbers.parse(candidate, region)):
+                return national
+    except phonenumbers.NumberParseException:
+        return 0.0
+    return 0.0
+
+
 class InternationalPhoneRecognizer(LocalRecognizer):
     """``PHONE_NUMBER`` in any country's format.
 
     Candidates (digit runs with phone separators) are parsed once by phonenumbers: with an
     international prefix (``+44``, ``0049``) a possible number scores 0.6, above the default
-    threshold; a national format valid in one of ``REGIONS`` scores 0.4 and needs a context
-    word or a column-name hint, as in Presidio. ``number`` is deliberately not a context
+    threshold; a national format possible in a region its digits fit (trunk 0: SE DE GB NL FR FI;
+    8 digits: DK NO; 9: PL; 10: US) scores 0.4 and needs a context word or a column-name hint,
+    as in Presidio. ``number`` is deliberately not a context
     word ("order number 12345678" is no phone). Dates are never candidates.
     """
 
     ATLAS_NAME = "phone"
     INTERNATIONAL_SCORE = 0.6
     NATIONAL_SCORE = 0.4
-    REGIONS = ("DK", "SE", "NO", "DE", "GB", "US", "NL", "FR", "FI", "PL")
     CONTEXT = PHONE_CONTEXT
 
     def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
@@ -60,22 +97,7 @@ class InternationalPhoneRecognizer(LocalRecognizer):
 
     def score(self, candidate: str) -> float:
         """Score of one candidate string, 0 when it is no phone number."""
-        import phonenumbers
-
-        digits = sum(ch.isdigit() for ch in candidate)
-        if not 7 <= digits <= 15 or DATE_LIKE.match(candidate):
-            return 0.0
-        head = candidate.lstrip("( ")
-        try:
-            if head.startswith(("+", "00")):
-                number = phonenumbers.parse("+" + head[1:] if head[0] == "+" else "+" + head[2:], None)
-                return self.INTERNATIONAL_SCORE if phonenumbers.is_possible_number(number) else 0.0
-            for region in self.REGIONS:
-                if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
-                    return self.NATIONAL_SCORE
-        except phonenumbers.NumberParseException:
-            return 0.0
-        return 0.0
+        return phone_score(candidate, self.INTERNATIONAL_SCORE, self.NATIONAL_SCORE)
 
     def enhance_using_context(
         self,
