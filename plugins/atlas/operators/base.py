@@ -57,18 +57,46 @@ class AtlasOperator(BaseOperator):
     # ---------------------------------------------------------------- lineage helpers
     def table_dataset(self, qualified: str, columns: dict[str, str] | None = None, output: bool = False,
                       facets: dict[str, Any] | None = None, rows: int | None = None) -> Any:
+        """An OpenLineage dataset for a warehouse table: a schema facet (``columns``, else the table's
+        catalog columns), input/output facets (e.g. data quality) in their own section, a row count."""
         from openlineage.client.event_v2 import InputDataset, OutputDataset
+        from openlineage.client.generated.base import InputDatasetFacet, OutputDatasetFacet
 
         from atlas.lineage import output_statistics, schema_facet
 
-        all_facets = dict(facets or {})
+        given = dict(facets or {})
+        columns = columns or self.catalog_columns(qualified)
         if columns:
-            all_facets["schema"] = schema_facet(columns)
+            given["schema"] = schema_facet(columns)
+        run_kind = OutputDatasetFacet if output else InputDatasetFacet
+        dataset_facets = {k: v for k, v in given.items() if not isinstance(v, InputDatasetFacet | OutputDatasetFacet)}
+        run_facets = {k: v for k, v in given.items() if isinstance(v, run_kind)}
         namespace, name = self.warehouse.lineage_namespace(), self.warehouse.lineage_name(qualified)
         if output:
-            stats = {"outputStatistics": output_statistics(rows)} if rows is not None else {}
-            return OutputDataset(namespace=namespace, name=name, facets=all_facets, outputFacets=stats)
-        return InputDataset(namespace=namespace, name=name, facets=all_facets)
+            if rows is not None:
+                run_facets["outputStatistics"] = output_statistics(rows)
+            return OutputDataset(namespace=namespace, name=name, facets=dataset_facets, outputFacets=run_facets)
+        return InputDataset(namespace=namespace, name=name, facets=dataset_facets, inputFacets=run_facets)
+
+    def catalog_columns(self, qualified: str) -> dict[str, str]:
+        """Column names and types of a warehouse table from its catalog (empty if it cannot be read)."""
+        import psycopg2
+
+        from atlas.warehouse import connect
+
+        schema, _, table = qualified.partition(".")
+        try:
+            conn = connect(self.warehouse.dsn)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                                (schema, table))
+                    return dict(cur.fetchall())
+            finally:
+                conn.close()
+        except psycopg2.Error:
+            return {}
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         from airflow.providers.openlineage.extractors import OperatorLineage
