@@ -80,6 +80,22 @@ class SchemaSpec(_Model):
         return tuple(c.name for c in self.columns)
 
 
+class RowRule(_Model):
+    """A row-level expectation (SQL boolean over silver columns) and what to do with violations."""
+
+    name: Identifier
+    expect: str = Field(min_length=1, description="SQL boolean expression over the table's silver columns")
+    action: Literal["keep", "drop", "fail"] = "drop"
+    reason: str = Field(default="", description="why a violating row is quarantined (no values)")
+
+    @field_validator("expect")
+    @classmethod
+    def _single_expression(cls, value: str) -> str:
+        if ";" in value or "--" in value:
+            raise ValueError("must be one SQL expression (no ';' or comments)")
+        return value
+
+
 class SourceSpec(_Model):
     """Where files land and how to read them."""
 
@@ -179,6 +195,7 @@ class TableSpec(_Model):
     table_schema: SchemaSpec = Field(alias="schema")
     pii: PiiSpec = PiiSpec()
     quality: QualitySpec = QualitySpec()
+    rules: tuple[RowRule, ...] = ()
     gold: GoldSpec = GoldSpec()
     ai_ready: AiReadySpec | None = None
     alerts: AlertSpec = AlertSpec()

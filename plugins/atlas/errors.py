@@ -34,6 +34,10 @@ class AtlasQualityGateError(AtlasError, AirflowFailException):
     """One or more fail-severity quality checks failed; lists every one."""
 
 
+class AtlasRowRuleError(AtlasError, AirflowFailException):
+    """A row rule with action ``fail`` was broken."""
+
+
 class AtlasReconciliationError(AtlasError, AirflowFailException):
     """Row counts between layers do not reconcile."""
 

@@ -40,10 +40,12 @@ def describe_tasks(spec: TableSpec) -> list[TaskDescription]:
         TaskDescription("build_silver", f"{ops}.silver.BuildSilverOperator",
                         doc_md=f"Validates, normalizes, protects PII, dedupes on "
                                f"{', '.join(spec.table_schema.primary_key)} and swaps in `silver.{spec.table}`."),
-        TaskDescription("check_quality", f"{ops}.quality.CheckQualityOperator", {"layer": "silver"},
-                        doc_md="Soda Core checks; a failed fail-severity check stops the run before gold."),
+        TaskDescription("check_quality", f"{ops}.quality.CheckQualityOperator",
+                        doc_md="Soda Core checks of bronze and silver; a failed fail-severity check stops the "
+                               "run before gold."),
         TaskDescription("build_gold", f"{ops}.gold.BuildGoldOperator", {"models": list(spec.gold.models)},
-                        doc_md="Runs gold models: " + ", ".join(f"`gold.{m}`" for m in spec.gold.models)),
+                        doc_md="Runs gold models (" + ", ".join(f"`gold.{m}`" for m in spec.gold.models)
+                               + ") and their Soda checks."),
         TaskDescription("publish_ai_ready", f"{ops}.ai_ready.PublishAiReadyOperator",
                         doc_md=f"Publishes `{spec.ai_ready.name}` as versioned Parquet + manifest."
                         if spec.ai_ready else "No AI-ready dataset configured for this table."),

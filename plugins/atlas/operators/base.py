@@ -49,14 +49,16 @@ class AtlasOperator(BaseOperator):
         except AtlasError:
             raise
         except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure,
-                psycopg2.errors.DeadlockDetected, ConnectionError, TimeoutError) as exc:
+                psycopg2.errors.DeadlockDetected, psycopg2.errors.LockNotAvailable,
+                ConnectionError, TimeoutError) as exc:
             raise AtlasTransientError(f"{type(exc).__name__}: {_first_line(exc)}") from None
         except psycopg2.Error as exc:
             raise AirflowFailException(f"{type(exc).__name__} (SQLSTATE {exc.pgcode})") from None
 
     # ---------------------------------------------------------------- lineage helpers
     def table_dataset(self, qualified: str, columns: dict[str, str] | None = None, output: bool = False,
-                      facets: dict[str, Any] | None = None, rows: int | None = None) -> Any:
+                      facets: dict[str, Any] | None = None, rows: int | None = None,
+                      input_facets: dict[str, Any] | None = None) -> Any:
         """An OpenLineage dataset for a warehouse table: a schema facet (``columns``, else the table's
         catalog columns), input/output facets (e.g. data quality) in their own section, a row count."""
         from openlineage.client.event_v2 import InputDataset, OutputDataset
@@ -102,6 +104,16 @@ class AtlasOperator(BaseOperator):
         from airflow.providers.openlineage.extractors import OperatorLineage
 
         return OperatorLineage(inputs=self.lineage_inputs, outputs=self.lineage_outputs)
+
+    def check_layer(self, context: Any, layer: str) -> Any:
+        """Run and store the layer's Soda checks; log the outcome table; return the report."""
+        from atlas.context import logical_ds
+        from atlas.quality import run_quality
+
+        ds = logical_ds(context)
+        report = run_quality(self.warehouse.dsn, self.spec, layer, context["run_id"], ds)
+        self.log.info("quality of %s for %s (%s):\n%s", self.spec.table, ds, layer, report.format_table())
+        return report
 
     def record_metrics(self, conn: Any, stage: str, metrics: dict[str, float], run_id: str, ds: str) -> None:
         """Replace this stage's metrics for the logical date in ``atlas_meta.run_metrics``."""

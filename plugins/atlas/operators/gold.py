@@ -51,5 +51,8 @@ class BuildGoldOperator(AtlasOperator):
             conn.close()
         self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(load_valid_specs(
             settings.tables_dir())))
+        report = self.check_layer(context, "gold")
         self.lineage_outputs.extend(self.table_dataset(f"gold.{m}", output=True, rows=n) for m, n in built.items())
-        return {"models": built}
+        report.raise_for_failures()
+        return {"models": built, "checks": len(report.results), "failed": [c.name for c in report.failed],
+                "warned": [c.name for c in report.warned]}

@@ -1,4 +1,4 @@
-"""check_quality: Soda Core scan of silver.<table>; fail-severity failures stop the run before gold."""
+"""check_quality: Soda Core scans of bronze and silver; fail-severity failures stop the run before gold."""
 
 from __future__ import annotations
 
@@ -8,29 +8,25 @@ from atlas.operators.base import AtlasOperator
 
 
 class CheckQualityOperator(AtlasOperator):
-    def __init__(self, *, layer: str = "silver", **kwargs: Any) -> None:
+    """Scans each layer in ``layers``; raises one error listing every failed check of all of them."""
+
+    def __init__(self, *, layers: tuple[str, ...] = ("bronze", "silver"), **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.layer = layer
+        self.layers = tuple(layers)
 
     def run(self, context: Any) -> dict[str, Any]:
-        from atlas.context import logical_ds
-        from atlas.lineage import silver_columns
-        from atlas.quality import run_quality
+        from atlas.lineage import bronze_columns, silver_columns
+        from atlas.quality.lineage import dataset_facets
 
-        ds = logical_ds(context)
-        report = run_quality(self.warehouse.dsn, self.spec, self.layer, context["run_id"], ds)
-        self.log.info("quality of %s.%s for %s:\n%s", self.layer, self.spec.table, ds, report.format_table())
-        facets = {}
-        try:
-            from atlas.quality.lineage import dataset_facets
-
-            facets = dataset_facets(report)
-        except ImportError:
-            pass
-        self.lineage_inputs.append(self.table_dataset(f"{self.layer}.{self.spec.table}",
-                                                      silver_columns(self.spec), facets=facets))
-        summary = {"checks": len(report.results), "failed": [r.name for r in report.failed],
-                   "warned": [r.name for r in report.warned], "scores": report.scores, "overall": report.overall}
-        context["ti"].xcom_push(key="quality", value=summary)
-        report.raise_for_failures()
+        reports = [self.check_layer(context, layer) for layer in self.layers]
+        columns = {"bronze": bronze_columns(self.spec), "silver": silver_columns(self.spec)}
+        for report in reports:
+            self.lineage_inputs.append(self.table_dataset(
+                f"{report.layer}.{self.spec.table}", columns.get(report.layer),
+                input_facets=dataset_facets(report)))
+        summary = {r.layer: {"checks": len(r.results), "failed": [c.name for c in r.failed],
+                             "warned": [c.name for c in r.warned], "scores": r.scores, "overall": r.overall}
+                   for r in reports}
+        for report in reports:
+            report.raise_for_failures()
         return summary

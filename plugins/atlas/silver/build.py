@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas.config import TableSpec
 from atlas.errors import AtlasReconciliationError
+from atlas.silver.row_rules import apply_row_rules
 from atlas.silver.validate import validate
 from atlas.warehouse.bulk_copy import copy_rows, quote_ident
 from atlas.warehouse.tables import SILVER_META, ensure_tables, silver_ddl
@@ -37,6 +38,7 @@ class SilverResult:
     duplicates_removed: int
     superseded_rows: int
     reasons: dict[str, int]
+    rule_violations: dict[str, int]
 
     def summary(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +112,7 @@ def _merge(cur: Any, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, in
 
 def _record_metrics(cur: Any, result: SilverResult, run_id: str) -> None:
     metrics = {k: v for k, v in result.summary().items() if isinstance(v, int)}
+    metrics.update({f"rule_violations:{name}": count for name, count in result.rule_violations.items()})
     cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = 'silver' "
                 "AND logical_date = %s", (result.table, result.logical_date))
     for metric, value in metrics.items():
@@ -135,11 +138,15 @@ def build_silver(conn: Any, spec: TableSpec, protect: Protect, run_id: str, ds: 
         for frame in _read_bronze(conn, spec, ds, chunk_rows):
             _, rejected = _stage_chunk(cur, spec, stage, frame, protect, run_id, ds, reasons)
             quarantined += rejected
+        outcomes, dropped = apply_row_rules(cur, spec, stage)
+        for reason, count in dropped.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+        quarantined += sum(dropped.values())
         inserted, duplicates, superseded = _merge(cur, spec, stage, ds)
         cur.execute(f"SELECT count(*) FROM bronze.{spec.table} WHERE _atlas_logical_date = %s", (ds,))
         bronze_rows = cur.fetchone()[0]
         result = SilverResult(spec.table, ds, bronze_rows, inserted, quarantined, duplicates, superseded,
-                              dict(sorted(reasons.items())))
+                              dict(sorted(reasons.items())), {o.name: o.violations for o in outcomes})
         accounted = inserted + quarantined + duplicates + superseded
         if accounted != bronze_rows:
             conn.rollback()

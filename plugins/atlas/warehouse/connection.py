@@ -39,10 +39,17 @@ def resolve_dsn() -> str:
 
 
 def connect(dsn: str | None = None) -> Any:
-    """A new psycopg2 connection (autocommit off) to the warehouse."""
+    """A new psycopg2 connection (autocommit off) to the warehouse.
+
+    Lock waits are bounded (``ATLAS_LOCK_TIMEOUT``, default 120s): a swap blocked by a long
+    reader fails with a retryable error instead of hanging the task.
+    """
     import psycopg2
 
     conn = psycopg2.connect(dsn or resolve_dsn())
+    with conn.cursor() as cur:
+        cur.execute("SELECT set_config('lock_timeout', %s, false)", (os.environ.get("ATLAS_LOCK_TIMEOUT", "120s"),))
+    conn.commit()
     conn.set_session(autocommit=False)
     return conn
 
