@@ -13,7 +13,7 @@ class PublishAiReadyOperator(AtlasOperator):
         from atlas.ai_ready import publish_ai_ready
         from atlas.context import logical_ds
         from atlas.lineage import dataset
-        from atlas.operators.silver import guard_leaks, structured_pii_columns
+        from atlas.operators.silver import guard_detectors, guard_leaks, structured_pii_columns
         from atlas.pii import load_keys
         from atlas.warehouse.pii_findings import load_findings
 
@@ -27,6 +27,7 @@ class PublishAiReadyOperator(AtlasOperator):
                                         ds, storage_conn_id=settings.storage_conn_id())
             guard_leaks(conn, self.spec.table, structured_pii_columns(load_findings(conn, self.spec.table, ds)),
                         [spec.source, f"ai_ready.{spec.name}"], ds)
+            guard_detectors(conn, self.spec, [f"ai_ready.{spec.name}"])
         finally:
             conn.close()
         self.lineage_inputs.append(self.table_dataset(spec.source))

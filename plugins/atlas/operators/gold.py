@@ -30,7 +30,7 @@ class BuildGoldOperator(AtlasOperator):
         from atlas.config import load_valid_specs
         from atlas.context import logical_ds
         from atlas.gold import run_model
-        from atlas.operators.silver import guard_leaks, structured_pii_columns
+        from atlas.operators.silver import guard_detectors, guard_leaks, structured_pii_columns
         from atlas.warehouse.pii_findings import load_findings
         from atlas.warehouse.tables import ensure_tables
 
@@ -47,6 +47,7 @@ class BuildGoldOperator(AtlasOperator):
             ds = logical_ds(context)
             findings = load_findings(conn, self.spec.table, ds)
             guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built], ds)
+            guard_detectors(conn, self.spec, [f"gold.{m}" for m in built])
         finally:
             conn.close()
         self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(load_valid_specs(

@@ -63,3 +63,17 @@ def guard_leaks(conn: Any, table: str, columns: list[str], targets: list[str], d
         listed = "; ".join(f"{leak.target}.{leak.column} has {leak.matches} raw value(s) of "
                            f"bronze {leak.source_column}" for leak in leaks)
         raise AtlasPiiLeakError(f"raw PII reached downstream tables: {listed}")
+
+
+def guard_detectors(conn: Any, spec: Any, targets: list[str]) -> None:
+    """Fail the run if the PII detectors fire on a column of ``targets`` that should be PII-free
+    (every column except those the table's policy explicitly keeps)."""
+    from atlas.errors import AtlasPiiLeakError
+    from atlas.pii import find_detector_hits
+
+    keep = [c for c, p in spec.pii.columns.items() if p.strategy == "keep"]
+    hits = [hit for target in targets for hit in find_detector_hits(conn, target, spec.pii, exclude=keep)]
+    if hits:
+        listed = "; ".join(f"{h.target}.{h.column}: {','.join(h.entity_types)} in {h.hit_rate:.0%} of "
+                           f"{h.rows_scanned} sampled values" for h in hits)
+        raise AtlasPiiLeakError(f"PII detectors fired on columns that should be PII-free: {listed}")
