@@ -92,6 +92,9 @@ def test_same_file_for_another_date_is_not_ingested_twice(wh_conn, spec, landing
     assert [f.status for f in second.files] == ["duplicate_file"]
     assert second.ingested == []
     assert _count(wh_conn, f"SELECT count(*) FROM bronze.{spec.table} WHERE order_id = 'O00000099'") == 1
+    forced = ingest(wh_conn, spec, resolve_source("orders/2026-11-04/*.csv"), "r3", "2026-11-04", full_refresh=True)
+    assert [f.status for f in forced.files] == ["ingested"]
+    assert _count(wh_conn, f"SELECT count(*) FROM bronze.{spec.table} WHERE order_id = 'O00000099'") == 2
 
 
 def test_missing_column_names_file_and_column(wh_conn, spec, landing):

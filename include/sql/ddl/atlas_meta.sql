@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS atlas_meta.ingested_files (
     row_count       bigint      NOT NULL,
     rejected_rows   bigint      NOT NULL DEFAULT 0,
     ingested_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (table_name, source_checksum)
+    PRIMARY KEY (table_name, source_checksum, logical_date)
 );
 
 CREATE TABLE IF NOT EXISTS atlas_meta.pii_findings (

@@ -96,10 +96,11 @@ def _load_file(cur: Any, spec: TableSpec, source: ObjectStoragePath, checksum: s
 
 
 def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run_id: str,
-           ds: str) -> BronzeResult:
+           ds: str, full_refresh: bool = False) -> BronzeResult:
     """Archive each file raw in the lake, then replace the logical date's bronze slice in one transaction.
 
-    A file whose checksum was already ingested for another logical date is not ingested again.
+    A file whose checksum was already ingested for another logical date is not ingested again,
+    unless ``full_refresh`` (the DAG param) asks for it.
     """
     result = BronzeResult(spec.table, ds)
     with conn.cursor() as cur:
@@ -109,7 +110,7 @@ def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run
         for source in sources:
             checksum = storage.sha256_of(source)
             archive = storage.archive_raw(source, spec.table, ds, checksum)
-            other = _already_ingested(cur, spec.table, checksum, ds)
+            other = None if full_refresh else _already_ingested(cur, spec.table, checksum, ds)
             if other:
                 log.warning("%s was already ingested for %s (same checksum); not ingesting it again",
                             source, other)

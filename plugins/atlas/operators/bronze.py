@@ -24,7 +24,8 @@ class IngestBronzeOperator(AtlasOperator):
             raise AtlasInputError(f"no file matches {pattern} in the landing area")
         conn = self.warehouse.get_conn()
         try:
-            result = ingest(conn, self.spec, sources, context["run_id"], ds)
+            full_refresh = bool((context.get("params") or {}).get("full_refresh"))
+            result = ingest(conn, self.spec, sources, context["run_id"], ds, full_refresh=full_refresh)
         finally:
             conn.close()
         for outcome in result.files:
