@@ -7,11 +7,11 @@ and a mask of rows that break it. Reasons name the column and the rule, never th
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from atlas.config import ColumnSpec
+from atlas.cpr import cpr_birth_date, normalize_cpr  # noqa: F401 - cpr_birth_date re-exported
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -213,36 +213,6 @@ def region_code(country: str | None, default: str) -> str:
     if len(text) == 2 and text.isalpha():
         return text.upper()
     return COUNTRY_REGIONS.get(text.lower(), default)
-
-
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
-
-
-def cpr_birth_date(value: str) -> date | None:
-    """Birth date encoded in a Danish CPR number (century from the 7th digit), or None."""
-    match = _CPR.match(value.strip())
-    if not match:
-        return None
-    day, month, yy = (int(g) for g in match.groups()[:3])
-    serial = match.group(4)
-    seventh = int(serial[0])
-    if seventh <= 3 or (seventh in (4, 9) and yy >= 37):
-        century = 1900
-    elif seventh in (4, 9):
-        century = 2000
-    else:
-        century = 2000 if yy <= 57 else 1800
-    try:
-        return date(century + yy, month, day)
-    except ValueError:
-        return None
-
-
-def normalize_cpr(value: str) -> str | None:
-    if cpr_birth_date(value) is None:
-        return None
-    digits = value.strip().replace("-", "")
-    return f"{digits[:6]}-{digits[6:]}"
 
 
 def normalize_uuid(value: str) -> str | None:
