@@ -1,20 +1,55 @@
-"""Presidio's lemma context enhancement, without copying every result first."""
+"""Presidio's context enhancement rule, computed on token arrays instead of Token objects."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
+WORDS_BEFORE = 7
+WORDS_AFTER = 2
+WORDS_KEY = "atlas_context_words"
+
+
+def token_words(doc: Any) -> tuple[list[int], list[str]]:
+    """(start offsets, lower-cased words) of the non-punctuation tokens of ``doc``, computed once
+    per doc from spaCy's arrays (no Token objects)."""
+    cached = doc.user_data.get(WORDS_KEY)
+    if cached is None:
+        from spacy.attrs import IDX, IS_PUNCT, LENGTH
+
+        text = doc.text
+        starts, words = [], []
+        if len(doc):
+            for start, length, punct in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist():
+                if not punct:
+                    starts.append(start)
+                    words.append(text[start : start + length].lower())
+        cached = (starts, words)
+        doc.user_data[WORDS_KEY] = cached
+    return cached
+
 
 class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
-    """Same rule as Presidio's default (a recognizer's context word among the words around a
-    match, or among the caller's context words, raises its score by 0.35 to at least 0.4),
-    matching whole words over the seven words before and two after a match, updating the fresh results in place."""
+    """Presidio's default rule (a recognizer's context word among the words around a match, or
+    among the caller's context words, raises its score by 0.35 to at least 0.4), matching whole
+    lower-cased words over the seven words before and two after a match. Results are fresh
+    objects, so they are updated in place instead of deep-copied."""
 
     def __init__(self) -> None:
-        super().__init__(context_prefix_count=7, context_suffix_count=2, context_matching_mode="whole_word")
+        super().__init__(
+            context_prefix_count=WORDS_BEFORE, context_suffix_count=WORDS_AFTER, context_matching_mode="whole_word"
+        )
+        self._contexts: dict[str, frozenset[str]] = {}
+
+    def _context_of(self, recognizer: Any) -> frozenset[str]:
+        words = self._contexts.get(recognizer.id)
+        if words is None:
+            words = frozenset(w.lower() for w in recognizer.context or ())
+            self._contexts[recognizer.id] = words
+        return words
 
     def enhance_using_context(
         self,
@@ -24,10 +59,12 @@ class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
         recognizers: list[Any],
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
-        if not raw_results or nlp_artifacts is None:
+        if not raw_results:
             return raw_results
         by_id = {recognizer.id: recognizer for recognizer in recognizers}
-        extra = [word.lower() for word in context] if context else []
+        extra = {word.lower() for word in context} if context else set()
+        doc = getattr(nlp_artifacts, "tokens", None)
+        starts, words = token_words(doc) if doc is not None else ([], [])
         for result in raw_results:
             metadata = result.recognition_metadata or {}
             recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
@@ -35,11 +72,12 @@ class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
                 continue
             if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 continue
-            words = self._extract_surrounding_words(
-                nlp_artifacts=nlp_artifacts, word=text[result.start : result.end], start=result.start
-            )
-            words.extend(extra)
-            if self._find_supportive_word_in_context(words, recognizer.context, self.context_matching_mode):
+            wanted = self._context_of(recognizer)
+            first = bisect_right(starts, result.start) - 1  # word holding (or before) the match start
+            after = bisect_right(starts, max(result.end - 1, result.start))
+            before = words[max(0, first - WORDS_BEFORE) : max(first, 0)]
+            following = words[after : after + WORDS_AFTER]
+            if wanted & extra or any(w in wanted for w in before) or any(w in wanted for w in following):
                 result.score = min(
                     max(result.score + self.context_similarity_factor, self.min_score_with_context_similarity),
                     self.MAX_SCORE,

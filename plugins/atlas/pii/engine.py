@@ -80,13 +80,14 @@ def _nlp_engine_class() -> type:
             nlp = ner_pipeline()
             self.nlp = {model["lang_code"]: nlp for model in self.models}
 
-        def artifacts(self, doc: Doc, language: str) -> NlpArtifacts:
-            """NlpArtifacts for a processed (or only tokenized) doc; lemmas are lower-cased tokens."""
+        def artifacts(self, doc: Doc, language: str, *, named: bool = True) -> NlpArtifacts:
+            """NlpArtifacts for a processed (or only tokenized, ``named=False``) doc; lemmas are
+            lower-cased tokens."""
             from spacy.tokens import Span
 
             entities = [
                 Span(doc, ent.start, ent.end, label=LABEL_TO_ENTITY[ent.label_])
-                for ent in doc.ents
+                for ent in (doc.ents if named else ())
                 if ent.label_ in LABEL_TO_ENTITY
             ]
             return lazy_artifacts_class()(doc, entities, self)
@@ -143,7 +144,7 @@ def recognizer_classes() -> dict[str, type]:
 @lru_cache(maxsize=8)
 def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) -> AnalyzerEngine:
     """An AnalyzerEngine with exactly the named recognizers, for each language (cached)."""
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer import RecognizerRegistry
 
     make_tldextract_offline()
     _quiet_libraries()
@@ -162,12 +163,46 @@ def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) ->
         for name in recognizers:
             cls = classes[name]
             registry.add_recognizer(cls(supported_language=language, context=context_words(cls, languages)))
-    return AnalyzerEngine(
+    return _analyzer_class()(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=list(languages),
         context_aware_enhancer=InPlaceContextEnhancer(),
     )
+
+
+def _analyzer_class() -> type:
+    from collections import defaultdict
+
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+
+    class AtlasAnalyzerEngine(AnalyzerEngine):
+        """Presidio's engine; the recognizer-level context step only visits recognizers that
+        have results and implement it (Presidio filters every result list per recognizer)."""
+
+        def _enhance_using_context(
+            self, text: str, raw_results: list[Any], nlp_artifacts: Any, recognizers: list[Any],
+            context: list[str] | None = None,
+        ) -> list[Any]:
+            if not raw_results:
+                return raw_results
+            own: dict[str, list[Any]] = defaultdict(list)
+            for result in raw_results:
+                own[result.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY]].append(result)
+            results: list[Any] = []
+            for recognizer in recognizers:
+                mine = own.get(recognizer.id)
+                if not mine:
+                    continue
+                if type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context:
+                    others = [r for r in raw_results if r not in mine]
+                    mine = recognizer.enhance_using_context(text, mine, others, nlp_artifacts, context)
+                results.extend(mine)
+            return self.context_aware_enhancer.enhance_using_context(
+                text=text, raw_results=results, nlp_artifacts=nlp_artifacts, recognizers=recognizers, context=context
+            )
+
+    return AtlasAnalyzerEngine
 
 
 def context_words(recognizer_class: type, languages: Sequence[str]) -> list[str]:
@@ -186,19 +221,15 @@ def needs_ner(recognizers: Iterable[str]) -> bool:
     return any(name in NER_RECOGNIZERS for name in recognizers)
 
 
-MIN_TEXTS_PER_PROCESS = 2000
-
-
 def tokenize(texts: Sequence[str]) -> list[Any]:
-    """Tokenizer-only docs (cheap); NER runs later only on the docs that need it."""
+    """Tokenizer-only docs (cheap); NER runs later only where it is needed."""
     nlp = ner_pipeline()
     return [nlp.make_doc(text) for text in texts]
 
 
-def run_ner(docs: Sequence[Any], *, n_process: int = 1, batch_size: int = 1000) -> list[Any]:
-    """The NER component over already tokenized docs, in order. Worker processes are used only
-    when each gets at least MIN_TEXTS_PER_PROCESS docs."""
+def run_ner(docs: Sequence[Any], *, batch_size: int = 1000) -> list[Any]:
+    """The NER component over already tokenized docs, in order (one process; the scanner
+    spreads large batches over worker processes itself)."""
     if not docs:
         return []
-    procs = max(1, min(n_process, len(docs) // MIN_TEXTS_PER_PROCESS))
-    return list(ner_pipeline().pipe(docs, batch_size=batch_size, n_process=procs))
+    return list(ner_pipeline().pipe(docs, batch_size=batch_size))

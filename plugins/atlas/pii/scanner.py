@@ -1,14 +1,15 @@
 """Batched PII span detection over many texts.
 
-Texts are tokenized once; one NER pass (spaCy ``nlp.pipe``, ``ner`` only, batched, worker
-processes where they help) runs over short windows around the candidate name words of the
-texts that have any (see :func:`ner_in_windows`); then
-Presidio's AnalyzerEngine runs the recognizers and context enhancement on the precomputed
-artifacts, only for entities that can occur in each text. Identical texts are scanned once.
+Texts are tokenized once; one NER pass (spaCy ``nlp.pipe``, ``ner`` only, batched) runs over
+short windows around the candidate name words of the texts that have any (see
+:func:`ner_in_windows`); then Presidio's AnalyzerEngine runs the recognizers and context
+enhancement on the precomputed artifacts, only for entities that can occur in each text.
+Identical texts are scanned once; large batches are split over forked worker processes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from atlas.pii.entities import (
     NER_ENTITIES,
     PHONE_NUMBER,
 )
+
+log = logging.getLogger(__name__)
 
 # Entities that cannot occur in a text without a digit / without an "@".
 DIGIT_ENTITIES = frozenset({DK_CPR, PHONE_NUMBER, IBAN_CODE, CREDIT_CARD, IP_ADDRESS})
@@ -48,7 +51,7 @@ class ScanOptions:
     recognizers: tuple[str, ...]
     languages: tuple[str, ...] = ("en", "da")
     score_threshold: float = 0.5
-    n_process: int | None = None  # None: ATLAS_PII_N_PROCESS, else see default_n_process()
+    n_process: int | None = None  # worker processes for large batches; None: see default_n_process()
     batch_size: int = 1000
 
     @classmethod
@@ -63,36 +66,62 @@ class ScanOptions:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def default_n_process() -> int:
-    """``ATLAS_PII_N_PROCESS`` if set; else one process per core beyond the second (max 4).
+MIN_TEXTS_PER_PROCESS = 1000
 
-    spaCy worker processes pay for start-up and for sending docs back; on two cores that
-    costs more than it gains (measured: 423 notes/s with one process, 241/s with two)."""
+
+def default_n_process() -> int:
+    """``ATLAS_PII_N_PROCESS`` if set, else one worker per core (at most 4)."""
     configured = os.environ.get("ATLAS_PII_N_PROCESS")
     if configured:
         return max(1, int(configured))
-    cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(4, cores - 1)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _scan_chunk(args: tuple[ScanOptions, list[str], list[str] | None]) -> list[list[Span]]:
+    options, texts, context = args
+    return TextScanner(options).scan_serial(texts, context=context)
+
+
+def scan_in_processes(
+    options: ScanOptions, texts: list[str], context: list[str] | None, processes: int
+) -> list[list[Span]] | None:
+    """Scan contiguous chunks in forked worker processes (they inherit the loaded model, and
+    only texts and spans cross the process boundary). None where processes cannot be
+    started (no fork on this platform, or a daemonic parent such as a worker pool process)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    size = -(-len(texts) // processes)
+    chunks = [(options, texts[i : i + size], context) for i in range(0, len(texts), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.map(_scan_chunk, chunks)
+    except (AssertionError, OSError) as exc:
+        log.info("PII scan stays in one process: %s", type(exc).__name__)
+        return None
+    return [spans for part in parts for spans in part]
 
 
 def wants_ner(doc: Any) -> bool:
-    """Whether NER could find a name or place: some capitalised word that is not a common
-    word (sentence starts such as "Customer", "Kunden", "Please" do not count)."""
-    from atlas.pii.recognizers.names import is_name_token
+    """Whether NER has work in this text: a capitalised word that is not a common word
+    (sentence starts such as "Customer", "Kunden", "Please" do not count) and that the cue
+    rules did not already mark as part of a name ("customer Anders Jensen")."""
+    from atlas.pii.recognizers.names import names_left_to_ner
 
-    return any(is_name_token(token) for token in doc)
+    return any(names_left_to_ner(doc))
 
 
 NER_WINDOW_RADIUS = 3  # tokens of context kept on each side of a candidate name word
 
 
 def candidate_windows(doc: Any, radius: int = NER_WINDOW_RADIUS) -> list[tuple[int, int]]:
-    """Merged token ranges of +-radius tokens around each candidate name word."""
-    from atlas.pii.recognizers.names import is_name_token
+    """Merged token ranges of +-radius tokens around each name word left to NER."""
+    from atlas.pii.recognizers.names import names_left_to_ner
 
     windows: list[tuple[int, int]] = []
-    for i, token in enumerate(doc):
-        if not is_name_token(token):
+    for i, flag in enumerate(names_left_to_ner(doc)):
+        if not flag:
             continue
         start, end = max(0, i - radius), min(len(doc), i + radius + 1)
         if windows and start <= windows[-1][1]:
@@ -102,7 +131,7 @@ def candidate_windows(doc: Any, radius: int = NER_WINDOW_RADIUS) -> list[tuple[i
     return windows
 
 
-def ner_in_windows(docs: Sequence[Any], *, n_process: int, batch_size: int) -> None:
+def ner_in_windows(docs: Sequence[Any], *, batch_size: int) -> None:
     """Set ``doc.ents`` of each doc from NER over the windows around its candidate name words.
 
     The small model's decisions depend on a few tokens around a word (its CNN sees four on each
@@ -118,8 +147,7 @@ def ner_in_windows(docs: Sequence[Any], *, n_process: int, batch_size: int) -> N
             where.append((k, first.idx))
             texts.append(doc.text[first.idx : last.idx + len(last.text)])
     found: dict[int, list[Any]] = {}
-    for (k, offset), window in zip(where, run_ner(tokenize(texts), n_process=n_process, batch_size=batch_size),
-                                   strict=True):
+    for (k, offset), window in zip(where, run_ner(tokenize(texts), batch_size=batch_size), strict=True):
         for ent in window.ents:
             span = docs[k].char_span(offset + ent.start_char, offset + ent.end_char, label=ent.label_,
                                      alignment_mode="expand")
@@ -174,17 +202,30 @@ class TextScanner:
         return entities
 
     def scan(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
-        """Spans per text (same order); each list sorted and non-overlapping."""
+        """Spans per text (same order); each list sorted and non-overlapping. Large batches are
+        spread over worker processes (``n_process``)."""
         unique = list(dict.fromkeys(texts))
+        ctx = list(context) if context else None
+        processes = min(self.options.n_process or default_n_process(), len(unique) // MIN_TEXTS_PER_PROCESS)
+        spans = scan_in_processes(self.options, unique, ctx, processes) if processes > 1 else None
+        if spans is None:
+            spans = self.scan_serial(unique, context=ctx)
+        found = dict(zip(unique, spans, strict=True))
+        return [found[t] for t in texts]
+
+    def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
+        """:meth:`scan` in this process, for distinct texts."""
+        from atlas.pii.recognizers.names import name_flags
+
+        unique = list(texts)
         docs = tokenize(unique)
         with_ner = {i for i, doc in enumerate(docs) if self.uses_ner and wants_ner(doc)}
-        ner_in_windows([docs[i] for i in sorted(with_ner)], n_process=self.options.n_process or default_n_process(),
-                       batch_size=self.options.batch_size)
+        ner_in_windows([docs[i] for i in sorted(with_ner)], batch_size=self.options.batch_size)
         nlp_engine = self.engine.nlp_engine
         ctx = list(context) if context else None
         found: dict[str, list[Span]] = {}
         for i, (text, doc) in enumerate(zip(unique, docs, strict=True)):
-            entities = self.entities_for(text, named=i in with_ner)
+            entities = self.entities_for(text, named=self.uses_ner and any(name_flags(doc)))
             if not entities:
                 found[text] = []
                 continue
@@ -193,7 +234,7 @@ class TextScanner:
                 language=self.language,
                 entities=entities,
                 score_threshold=self.options.score_threshold,
-                nlp_artifacts=nlp_engine.artifacts(doc, self.language),
+                nlp_artifacts=nlp_engine.artifacts(doc, self.language, named=i in with_ner),
                 context=ctx,
             )
             found[text] = resolve_overlaps(
@@ -203,4 +244,4 @@ class TextScanner:
                     for r in results
                 ]
             )
-        return [found[t] for t in texts]
+        return [found[t] for t in unique]

@@ -71,20 +71,33 @@ def is_name_token(token: Any) -> bool:
     )
 
 
+FLAGS_KEY = "atlas_name_flags"
+
+
+def name_flags(doc: Any) -> list[bool]:
+    """is_name_token for every token of ``doc``, computed once per doc (kept in user_data)."""
+    flags = doc.user_data.get(FLAGS_KEY)
+    if flags is None or len(flags) != len(doc):
+        flags = [is_name_token(token) for token in doc]
+        doc.user_data[FLAGS_KEY] = flags
+    return flags
+
+
 def _hyphen_join(doc: Any, i: int) -> bool:
     """doc[i] is a '-' glued between two name tokens (Jan-Erik, Kjeldsen-Lassen)."""
+    flags = name_flags(doc)
     return (
         0 < i < len(doc) - 1
+        and flags[i - 1]
+        and flags[i + 1]
         and doc[i].text == "-"
         and not doc[i - 1].whitespace_
         and not doc[i].whitespace_
-        and is_name_token(doc[i - 1])
-        and is_name_token(doc[i + 1])
     )
 
 
 def _part_of_name(doc: Any, i: int) -> bool:
-    return is_name_token(doc[i]) or _hyphen_join(doc, i)
+    return name_flags(doc)[i] or _hyphen_join(doc, i)
 
 
 def name_run(doc: Any, start: int) -> int:
@@ -93,7 +106,7 @@ def name_run(doc: Any, start: int) -> int:
     while end < len(doc) and end - start < MAX_NAME_TOKENS * 2:
         if _part_of_name(doc, end):
             end += 1
-        elif doc[end].text in PARTICLES and end + 1 < len(doc) and is_name_token(doc[end + 1]) and end > start:
+        elif end > start and end + 1 < len(doc) and name_flags(doc)[end + 1] and doc[end].text in PARTICLES:
             end += 1
         else:
             break
@@ -101,14 +114,15 @@ def name_run(doc: Any, start: int) -> int:
 
 
 def count_name_tokens(doc: Any, start: int, end: int) -> int:
-    return sum(is_name_token(doc[i]) for i in range(start, end))
+    return sum(name_flags(doc)[start:end])
 
 
 def clean_ner_span(doc: Any, start: int, end: int) -> tuple[int, int] | None:
     """The NER span trimmed to name tokens at both ends; None if no name token is left."""
-    while start < end and not is_name_token(doc[start]):
+    flags = name_flags(doc)
+    while start < end and not flags[start]:
         start += 1
-    while end > start and not is_name_token(doc[end - 1]):
+    while end > start and not flags[end - 1]:
         end -= 1
     if start >= end or any(has_digit(doc[i].text) for i in range(start, end)):
         return None
@@ -143,12 +157,33 @@ def _sentence_start(doc: Any, i: int) -> bool:
     return i == 0 or doc[i - 1].text in {".", "!", "?", ";", "\n"}
 
 
+CUES_KEY = "atlas_cue_spans"
+
+
 def cue_name_spans(doc: Any) -> list[tuple[int, int]]:
-    """Token ranges of capitalised name sequences marked as names by the words around them."""
+    """Token ranges of capitalised name sequences marked as names by the words around them
+    (computed once per doc)."""
+    spans = doc.user_data.get(CUES_KEY)
+    if spans is None:
+        spans = _find_cue_name_spans(doc)
+        doc.user_data[CUES_KEY] = spans
+    return spans
+
+
+def names_left_to_ner(doc: Any) -> list[bool]:
+    """Name-word flags minus the words the cue rules already mark as names: what NER is for."""
+    flags = list(name_flags(doc))
+    for start, end in cue_name_spans(doc):
+        flags[start:end] = [False] * (end - start)
+    return flags
+
+
+def _find_cue_name_spans(doc: Any) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
+    flags = name_flags(doc)
     i = 0
     while i < len(doc):
-        if not is_name_token(doc[i]):
+        if not flags[i]:
             i += 1
             continue
         end = name_run(doc, i)
