@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 from atlas import runtime_env, settings
 
@@ -18,15 +20,30 @@ def _airflow_db() -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_dag(dag_id: str, ds: str) -> str:
-    """Run one DAG for the logical date in-process with ``dag.test()``; returns the run's state."""
-    from airflow.dag_processing.dagbag import DagBag
+FINISHED = re.compile(r"DagRun Finished: dag_id=(\S+?), .*?state=(\w+)")
+TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\w+)")
 
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
-    if dag_id not in bag.dags:
-        raise SystemExit(f"{dag_id} did not load: {bag.import_errors}")
-    run = bag.dags[dag_id].test(logical_date=datetime.fromisoformat(ds).replace(tzinfo=UTC))
-    return str(run.state)
+
+def run_dag(dag_id: str, ds: str, log_dir: Path) -> tuple[str, Path]:
+    """Run one DAG for the logical date with ``airflow dags test``; its task logs go to a file.
+
+    Returns the run's final state and the log file.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{dag_id}_{ds}.log"
+    with log_file.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", dag_id, ds],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        state = "failed"
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if match := TASK_END.search(line):
+                print(f"  {dag_id}: {match.group(1)} done", flush=True)
+            if (match := FINISHED.search(line)) and match.group(1) == dag_id:
+                state = match.group(2)
+        process.wait()
+    return state, log_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,12 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         ensure_warehouse(conn)
     generated = sample_data.generate(settings.landing_url().removeprefix("file://"), args.ds,
                                      customers=args.customers, orders=args.orders, seed=args.seed)
-    print(f"sample data written to {settings.landing_url()} ({generated})")
+    problems = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in generated.as_dict().items()
+                         if not k.endswith("_rows"))
+    print(f"sample data in {settings.landing_url()}: {generated.customer_rows:,} customer and "
+          f"{generated.order_rows:,} order rows with deliberate problems: {problems}")
     states = {}
     for table in TABLE_ORDER:
         t0 = time.monotonic()
-        states[table] = run_dag(f"atlas_{table}", args.ds)
-        print(f"atlas_{table}: {states[table]} in {time.monotonic() - t0:.1f} s")
+        states[table], log_file = run_dag(f"atlas_{table}", args.ds, settings.atlas_home() / "logs")
+        print(f"atlas_{table}: {states[table]} in {time.monotonic() - t0:.1f} s (task logs: {log_file})")
     conn = connect(dsn)
     try:
         print()
