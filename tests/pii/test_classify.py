@@ -160,6 +160,16 @@ def test_category_and_low_cardinality_columns_need_more_than_ner():
     assert got == {"country": "none", "depot": "none"}
 
 
+def test_prose_naming_only_places_is_not_pii():
+    places = ["Portugal", "Denmark", "Copenhagen", "Italy", "Sweden", "Hamburg", "Norway", "Spain"]
+    descriptions = [f"Organic cotton shirt, made in {places[i % 8]} with care, size {i % 5 + 1}" for i in range(40)]
+    (finding,) = classify_columns("t", {"product_description": descriptions}, PiiSpec())
+    assert finding.kind == "none"
+    addresses = [f"Please deliver to Nørregade {i + 1}, 2100 København Ø before noon" for i in range(40)]
+    (finding,) = classify_columns("t", {"delivery_instructions": addresses}, PiiSpec())
+    assert finding.kind == "free_text" and finding.entity_types == ("LOCATION",)
+
+
 def test_finding_round_trips_through_its_record(findings):
     finding = findings["notes"]
     assert ColumnFinding.from_record({**finding.as_record(), "table_name": "x"}) == finding

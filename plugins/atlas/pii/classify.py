@@ -10,7 +10,8 @@ are combined with column-name hints:
   values (under 10% of the sample) never become PII from NER alone unless the name agrees.
   Dates of birth and postal codes are found by name plus the shape of the values.
 * **free_text**: values are prose (median five words or more, or a notes-like name) and
-  PII spans occur in at least ``free_text_min_hit_rate`` of them.
+  PII spans (bare place names such as "Portugal" do not count) occur in at least
+  ``free_text_min_hit_rate`` of them.
 * **none**: otherwise.
 
 Findings record counts, rates and recognizer names only, never values.
@@ -146,10 +147,13 @@ def decide(
         if rate >= SHAPE_MIN_RATE:
             return Detection("structured", (hint.entity,), round(0.6 + 0.3 * rate, 3), round(rate, 4), n,
                              (HINT_RECOGNIZER,))
-    # Free text: prose with PII spans in enough values.
+    # Free text: prose with PII spans in enough values. Bare place names ("made in Portugal",
+    # "shipped from Aarhus") identify no one; addresses, names and patterns do.
     if prose:
-        relevant = {e: s for e, s in stats.items() if not (hint.category and e in NER_ENTITIES)}
-        any_rate = sum(any(sp.entity in relevant for sp in spans) for spans in spans_per_value) / n
+        personal = [[sp for sp in spans if not sp.place_name] for spans in spans_per_value]
+        relevant = {e: s for e, s in collect_evidence(values, personal).items()
+                    if not (hint.category and e in NER_ENTITIES)}
+        any_rate = sum(any(sp.entity in relevant for sp in spans) for spans in personal) / n
         if relevant and any_rate >= free_text_min_hit_rate:
             ordered = tuple(sorted(relevant, key=lambda e: (-relevant[e].values_hit, e)))
             mean = statistics.fmean(s.mean_score for s in relevant.values())

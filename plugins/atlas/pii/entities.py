@@ -14,6 +14,10 @@ LOCATION = "LOCATION"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
 POSTAL_CODE = "POSTAL_CODE"
 
+# Result metadata key marking a bare place name from NER (a city, a country) rather than an
+# address: evidence of a location, not of a person.
+PLACE_NAME_KEY = "atlas_place_name"
+
 # Entities found by the NER model (weaker evidence than validated patterns).
 NER_ENTITIES = frozenset({PERSON, LOCATION})
 

@@ -24,6 +24,7 @@ from atlas.pii.entities import (
     IP_ADDRESS,
     NER_ENTITIES,
     PHONE_NUMBER,
+    PLACE_NAME_KEY,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Span:
     entity: str
     score: float
     recognizer: str
+    place_name: bool = False  # a bare place name (city, country) rather than an address
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,8 @@ class TextScanner:
             found[text] = resolve_overlaps(
                 [
                     Span(r.start, r.end, r.entity_type, round(float(r.score), 4),
-                         (r.recognition_metadata or {}).get("recognizer_name", ""))
+                         (r.recognition_metadata or {}).get("recognizer_name", ""),
+                         bool((r.recognition_metadata or {}).get(PLACE_NAME_KEY)))
                     for r in results
                 ]
             )

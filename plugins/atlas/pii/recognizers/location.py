@@ -8,7 +8,7 @@ from typing import Any
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from atlas.pii.entities import LOCATION
+from atlas.pii.entities import LOCATION, PLACE_NAME_KEY
 from atlas.pii.recognizers.names import COMMON_WORDS, has_digit
 
 _UPPER = "A-ZÆØÅÄÖÜ"
@@ -75,13 +75,13 @@ class LocationRecognizer(LocalRecognizer):
         if nlp_artifacts is not None:
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
                 if ent.label_ == LOCATION and plausible_place(ent):
-                    results.append(self._result(ent.start_char, ent.end_char, score))
+                    results.append(self._result(ent.start_char, ent.end_char, score, place_name=True))
         if any(ch.isdigit() for ch in text):
             for match in ADDRESS_PATTERN.finditer(text):
                 results.append(self._result(match.start(), match.end(), self.ADDRESS_SCORE))
         return results
 
-    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+    def _result(self, start: int, end: int, score: float, *, place_name: bool = False) -> RecognizerResult:
         return RecognizerResult(
             entity_type=LOCATION,
             start=start,
@@ -93,5 +93,6 @@ class LocationRecognizer(LocalRecognizer):
             recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                PLACE_NAME_KEY: place_name,
             },
         )
