@@ -54,3 +54,18 @@ def wh_conn(warehouse_dsn: str) -> Iterator[object]:
     yield conn
     conn.rollback()
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_object_stores() -> Iterator[None]:
+    """Airflow and fsspec cache filesystems per protocol/connection; a cached S3 filesystem would
+    keep pointing at a previous test's (stopped) S3 server."""
+    yield
+    import sys
+
+    store = sys.modules.get("airflow.sdk.io.store")
+    if store is not None:
+        store._STORE_CACHE.clear()
+    s3fs = sys.modules.get("s3fs")
+    if s3fs is not None:
+        s3fs.S3FileSystem.clear_instance_cache()
