@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-TOKEN_PREFIX = "ps_"
+TOKEN_PREFIX = "ps_"  # noqa: S105 - a token prefix, not a secret
 TOKEN_HEX_CHARS = 32  # 128 bits: collisions negligible at any realistic table size
 
 
