@@ -22,6 +22,8 @@ from atlas.errors import AtlasConfigError
 IDENTIFIER = r"^[a-z_][a-z0-9_]*$"
 ColumnType = Literal["text", "integer", "bigint", "numeric", "boolean", "date", "timestamp"]
 ValueFormat = Literal["email", "phone", "cpr", "uuid", "postal_code"]
+RecognizerName = Literal["cpr", "dk_phone", "phone", "email", "iban", "credit_card", "ip_address", "person",
+                         "location"]
 StrategyName = Literal["pseudonymize", "mask", "redact", "replace", "encrypt", "generalize", "keep"]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
 
@@ -129,7 +131,7 @@ class PiiSpec(_Model):
         default=("en", "da"), min_length=1, description="languages whose context words the recognizers use"
     )
     strict: bool = Field(default=False, description="fail when a PII column has no policy")
-    recognizers: tuple[str, ...] = (
+    recognizers: tuple[RecognizerName, ...] = (
         "cpr", "dk_phone", "phone", "email", "iban", "credit_card", "ip_address", "person", "location",
     )
     columns: dict[Identifier, ColumnPolicy] = Field(default_factory=dict)
