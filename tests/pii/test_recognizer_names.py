@@ -15,7 +15,6 @@ def test_config_names_match_recognizer_classes():
     import pkgutil
 
     import atlas.pii.recognizers as recognizers
-    from atlas.pii.recognizers import __name__ as package  # noqa: F401 - imports every recognizer module
 
     names = set()
     for module in pkgutil.iter_modules(recognizers.__path__):
