@@ -46,15 +46,17 @@ def land(spec: TableSpec, ds: str, text: str) -> Path:
     return path
 
 
-def probe_dag(spec: TableSpec, tmp_path: Path) -> Any:
-    """wait_for_source → ingest_bronze of the factory's DAG, registered in the metadata DB."""
+def probe_dag(spec: TableSpec, tmp_path: Path, tasks: list[str] | None = PROBE_TASKS) -> Any:
+    """The factory's DAG (by default only wait_for_source → ingest_bronze; ``tasks=None``: all
+    seven stages), registered in the metadata DB."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 
     from atlas.factory import build_dag
 
-    dag = build_dag(spec, Path(f"{spec.table}.yml")).partial_subset(task_ids=PROBE_TASKS,
-                                                                     include_downstream=False)
+    dag = build_dag(spec, Path(f"{spec.table}.yml"))
+    if tasks is not None:
+        dag = dag.partial_subset(task_ids=tasks, include_downstream=False)
     empty = tmp_path / "dags"
     empty.mkdir(exist_ok=True)
     bag = DagBag(dag_folder=str(empty))
