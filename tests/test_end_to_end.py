@@ -234,3 +234,11 @@ def test_idempotent_rerun_of_same_date(conn, specs, pipeline):
     assert snapshot() == before
     assert _rows(conn, "SELECT sum(total_revenue)::text FROM gold.customer_360")[0][0] == revenue_before
     assert _rows(conn, "SELECT count(*) - count(DISTINCT order_id) FROM silver.orders")[0][0] == 0
+
+
+def test_warnings_are_recorded_but_do_not_stop_the_run(conn, pipeline):
+    warned = _rows(conn, "SELECT check_name, measured_value FROM atlas_meta.quality_results "
+                         "WHERE table_name = 'orders' AND logical_date = %s AND outcome = 'warn'", DS)
+    assert any(name == "customer_id_exists_in_customers" and value > 0 for name, value in warned)
+    assert pipeline["runs"]["orders"].returncode == 0
+    assert _rows(conn, "SELECT count(*) FROM gold.daily_revenue")[0][0] > 0
