@@ -1,8 +1,10 @@
-"""Trigger a table's DAG through Airflow's REST API v2 on a real ``airflow standalone``.
+"""Trigger a table's DAG through Airflow's REST API v2 on a real Airflow.
 
-The server is a real Airflow (api-server, scheduler, dag-processor) on a free local port with the
-session's warehouse. Everything after start-up is HTTP: a token from ``POST /auth/token``, params validated on
-``POST dagRuns``, unpause, poll the run, read task instances and the build_silver XCom.
+The server (api-server, scheduler, dag-processor; ``tests/helpers/airflow_server.py``) runs on a
+free local port with the session's warehouse. Everything after start-up is HTTP: a token from
+``POST /auth/token``, params validated on ``POST dagRuns``, unpause, poll the run, read task
+instances and the build_silver XCom. With Chromium installed, the run's graph page is rendered
+headless and screenshotted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.helpers.airflow_server import (
     wait_for_dag,
     wait_for_run,
 )
+from tests.helpers.chromium import chromium_path, headless_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -116,28 +119,35 @@ def test_bad_conf_is_rejected_naming_the_param(api: ApiClient, conf: dict[str, A
     assert all(run["conf"] != conf for run in runs["dag_runs"]), "no run was created"
 
 
-def test_trigger_with_conf_runs_to_success(airflow: AirflowServer, api: ApiClient, landed: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def triggered(airflow: AirflowServer, api: ApiClient, landed: dict[str, Any]) -> dict[str, Any]:
+    """Trigger the paused DAG with conf, unpause it and poll the run until it finishes."""
     conf = {"source_file": landed["source_file"], "full_refresh": False}
     response = _trigger(api, conf)
     assert response.status_code == 200, response.text
-    run = response.json()
-    assert run["state"] == "queued" and run["conf"] == conf and run["run_type"] == "manual"
-    assert run["logical_date"].startswith(DS)
     started = time.monotonic()
     unpaused = api.json("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
     assert unpaused["is_paused"] is False
-
-    finished = wait_for_run(api, DAG_ID, run["dag_run_id"], timeout=420, check=airflow.check_alive)
+    run_id = response.json()["dag_run_id"]
+    finished = wait_for_run(api, DAG_ID, run_id, timeout=420, check=airflow.check_alive)
     print(f"\n{DAG_ID} via REST: {finished['state']} in {time.monotonic() - started:.1f} s")
-    instances = api.json("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances")
+    return {"conf": conf, "trigger": response.json(), "run": finished, "run_id": run_id}
+
+
+def test_trigger_with_conf_runs_to_success(api: ApiClient, landed: dict[str, Any],
+                                           triggered: dict[str, Any]) -> None:
+    trigger, run_id = triggered["trigger"], triggered["run_id"]
+    assert trigger["state"] == "queued" and trigger["run_type"] == "manual"
+    assert trigger["conf"] == triggered["conf"] and trigger["logical_date"].startswith(DS)
+    instances = api.json("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
     states = {ti["task_id"]: ti["state"] for ti in instances["task_instances"]}
-    assert finished["state"] == "success", states
+    assert triggered["run"]["state"] == "success", states
     assert states == dict.fromkeys(STAGES, "success")
 
-    bronze = _xcom(api, run["dag_run_id"], "ingest_bronze")
+    bronze = _xcom(api, run_id, "ingest_bronze")
     assert bronze["rows"] == CUSTOMERS and bronze["logical_date"] == DS
     assert [Path(f["source"]).parts[-4:] for f in bronze["files"]] == [("rest-api", "customers", DS, "customers.csv")]
-    silver = _xcom(api, run["dag_run_id"], "build_silver")
+    silver = _xcom(api, run_id, "build_silver")
     assert silver["bronze_rows"] == CUSTOMERS
     assert silver["bronze_rows"] == (silver["silver_rows"] + silver["quarantined_rows"]
                                      + silver["duplicates_removed"] + silver["superseded_rows"])
@@ -145,3 +155,20 @@ def test_trigger_with_conf_runs_to_success(airflow: AirflowServer, api: ApiClien
     assert 0 < silver["duplicates_removed"] <= landed["summary"].duplicate_customer_ids
     assert sum(silver["reasons"].values()) == silver["quarantined_rows"] > 0
     assert silver["protected"]["email_address"] == "pseudonymize"
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium not installed (Debian: apt-get install -y chromium)")
+def test_graph_page_renders_in_headless_chromium(airflow: AirflowServer, triggered: dict[str, Any]) -> None:
+    """The run's graph in the Airflow UI: seven task nodes, screenshot kept next to the server's logs."""
+    page = f"{airflow.base_url}/dags/{DAG_ID}/runs/{triggered['run_id']}"
+    nodes = "[...document.querySelectorAll('.react-flow__node')].map(n => n.innerText)"
+    with headless_chromium(airflow.airflow_home / "chromium") as browser:
+        browser.call("Network.setCookie", name="_token", value=airflow.token(), url=f"{airflow.base_url}/")
+        browser.open(f"{airflow.base_url}/")
+        browser.evaluate("localStorage.setItem('default_dag_view', JSON.stringify('graph'))")
+        browser.open(page, ready=f"{nodes}.length === {len(STAGES)}")
+        labels = browser.evaluate(f"{nodes}.join(' ')")
+        time.sleep(1)  # let the layout settle before the picture
+        png = browser.screenshot(airflow.airflow_home / "screenshots" / f"{DAG_ID}-graph.png")
+    assert all(stage in labels for stage in STAGES) and labels.count("success") == len(STAGES)
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000

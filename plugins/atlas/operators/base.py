@@ -66,7 +66,7 @@ class AtlasOperator(BaseOperator):
 
         from atlas.lineage import output_statistics, schema_facet
 
-        given = dict(facets or {})
+        given = {**(facets or {}), **(input_facets or {})}
         columns = columns or self.catalog_columns(qualified)
         if columns:
             given["schema"] = schema_facet(columns)
