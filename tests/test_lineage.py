@@ -22,6 +22,7 @@ import pytest
 
 from atlas import settings
 from atlas.factory import STAGES
+from tests.helpers.atlas_home import isolated_atlas_home
 from tests.helpers.openlineage_receiver import LineageReceiver, lineage_receiver
 
 pytestmark = pytest.mark.slow
@@ -39,14 +40,14 @@ CHAINS = {"customers": ["bronze.customers", "silver.customers", "gold.customer_3
 
 
 @pytest.fixture(scope="module")
-def lineage(airflow_db: str, warehouse_dsn: str) -> Iterator[dict[str, Any]]:
-    """Land sample extracts, run both DAGs (``airflow dags test``) sending lineage to the receiver."""
+def lineage(airflow_db: str) -> Iterator[dict[str, Any]]:
+    """Land sample extracts in an isolated home (own warehouse), run both DAGs (``airflow dags test``)
+    sending lineage to the receiver."""
     from atlas import sample_data
 
-    sample_data.generate(settings.landing_url().removeprefix("file://"), DS, customers=CUSTOMERS, orders=ORDERS,
-                         seed=12)
-    with lineage_receiver() as receiver:
-        env = dict(os.environ, AIRFLOW__OPENLINEAGE__TRANSPORT=receiver.transport())
+    with isolated_atlas_home(settings.atlas_home() / "lineage-run") as home, lineage_receiver() as receiver:
+        sample_data.generate(home.landing, DS, customers=CUSTOMERS, orders=ORDERS, seed=12)
+        env = dict(os.environ, **home.env, AIRFLOW__OPENLINEAGE__TRANSPORT=receiver.transport())
         runs, started = {}, time.monotonic()
         for table in TABLES:
             runs[table] = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", f"atlas_{table}", DS],

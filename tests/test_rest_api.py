@@ -1,7 +1,7 @@
 """Trigger a table's DAG through Airflow's REST API v2 on a real Airflow.
 
 The server (api-server, scheduler, dag-processor; ``tests/helpers/airflow_server.py``) runs on a
-free local port with the session's warehouse. Everything after start-up is HTTP: a token from
+free local port with its own embedded warehouse, landing area and lake. Everything after start-up is HTTP: a token from
 ``POST /auth/token``, params validated on ``POST dagRuns``, unpause, poll the run, read task
 instances and the build_silver XCom. With Chromium installed, the run's graph page is rendered
 headless and screenshotted.
@@ -25,6 +25,7 @@ from tests.helpers.airflow_server import (
     wait_for_dag,
     wait_for_run,
 )
+from tests.helpers.atlas_home import AtlasHome, isolated_atlas_home
 from tests.helpers.chromium import chromium_path, headless_chromium
 
 pytestmark = pytest.mark.slow
@@ -38,21 +39,27 @@ STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "build_silver", "che
 
 
 @pytest.fixture(scope="module")
-def landed(warehouse_dsn: str) -> dict[str, Any]:
+def home() -> Iterator[AtlasHome]:
+    """The server's own warehouse, landing area and lake (other tests' data cannot change its run)."""
+    with isolated_atlas_home(settings.atlas_home() / "rest-api") as atlas_home:
+        yield atlas_home
+
+
+@pytest.fixture(scope="module")
+def landed(home: AtlasHome) -> dict[str, Any]:
     """Sample extracts under ``<landing>/rest-api/``, named in the run's conf as ``source_file``."""
     from atlas import sample_data
 
-    landing = Path(settings.landing_url().removeprefix("file://"))
-    summary = sample_data.generate(landing / "rest-api", DS, customers=CUSTOMERS, orders=ORDERS, seed=11)
+    summary = sample_data.generate(home.landing / "rest-api", DS, customers=CUSTOMERS, orders=ORDERS, seed=11)
     return {"source_file": f"rest-api/customers/{DS}/*.csv", "summary": summary}
 
 
 @pytest.fixture(scope="module")
-def airflow(warehouse_dsn: str) -> Iterator[AirflowServer]:
+def airflow(home: AtlasHome) -> Iterator[AirflowServer]:
     """No scheduled runs: unpausing would start today's run, whose sensor waits for files that never
     land, and the triggered run would queue behind it (max_active_runs=1)."""
-    no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
-    with airflow_server(settings.atlas_home() / "airflow-rest", extra_env=no_schedule) as server:
+    env = {**home.env, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+    with airflow_server(home.path / "airflow", extra_env=env) as server:
         yield server
     assert not server.session_processes(), "every process the server started has ended"
 
