@@ -78,8 +78,12 @@ def input_datasets(report: QualityReport, namespace: str, database: str, schema:
     ]
 
 
+ROW_COUNT_KINDS = ("row_count", "rows_loaded")  # rows_loaded: silver's slice + superseded rows
+
+
 def _row_count(results: list[CheckResult]) -> int | None:
-    counts = [r.measured_value for r in results if r.kind == "row_count" and r.measured_value is not None]
+    counts = [r.measured_value for r in results
+              if r.kind in ROW_COUNT_KINDS and r.measured_value is not None]
     return int(counts[0]) if counts else None
 
 
