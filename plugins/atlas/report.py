@@ -57,11 +57,12 @@ def summary(conn: Any, tables: Sequence[str], ds: str) -> str:
     quality = _rows(conn, "SELECT table_name, layer, count(*)::int, count(*) FILTER (WHERE outcome = 'pass')::int, "
                           "count(*) FILTER (WHERE outcome = 'warn')::int, "
                           "count(*) FILTER (WHERE outcome IN ('fail', 'error'))::int FROM atlas_meta.quality_results "
-                          "WHERE logical_date = %s AND table_name = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2",
-                    (ds, list(tables)))
+                          "WHERE logical_date = %s AND (table_name = ANY(%s) OR layer = 'gold') "
+                          "GROUP BY 1, 2 ORDER BY 1, 2", (ds, list(tables)))
     out += ["", "Quality checks (Soda Core)"] + _table(["table", "layer", "checks", "pass", "warn", "fail"], quality)
     not_passed = _rows(conn, "SELECT table_name, check_name, outcome, coalesce(measured_value::text, '-') "
-                             "FROM atlas_meta.quality_results WHERE logical_date = %s AND table_name = ANY(%s) "
+                             "FROM atlas_meta.quality_results WHERE logical_date = %s "
+                             "AND (table_name = ANY(%s) OR layer = 'gold') "
                              "AND outcome <> 'pass' ORDER BY table_name, check_name", (ds, list(tables)))
     for table, name, outcome, value in not_passed:
         out.append(f"    {outcome.upper():5} {table}: {name} (measured {value})")
