@@ -1,5 +1,7 @@
 """A real Airflow for tests: api-server, scheduler (LocalExecutor) and dag-processor.
 
+``extra_components`` adds more (e.g. ``"celery worker"``, with the CeleryExecutor set in ``extra_env``).
+
 The server gets a free port on 127.0.0.1 and its own AIRFLOW_HOME (SQLite metadata DB, login,
 task logs) while sharing the session's warehouse, lake and landing area; the environment is
 ``atlas.ui.standalone_env`` (what ``make ui`` runs). Each component runs in its own session
@@ -87,7 +89,7 @@ class AirflowServer:
 
     def log_tail(self, component: str, lines: int = 40) -> str:
         """The end of a component's output (component logs; task logs are under ``logs/``)."""
-        path = self.airflow_home / f"{component}.log"
+        path = self.airflow_home / f"{component.replace(' ', '-')}.log"
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
@@ -155,16 +157,18 @@ def server_env(airflow_home: Path, port: int, parallelism: int, extra: dict[str,
 
 def _start(component: str, env: dict[str, str], airflow_home: Path) -> subprocess.Popen[bytes]:
     """One component in its own session (so it and everything it forks can be found and stopped)."""
-    with (airflow_home / f"{component}.log").open("wb") as log:
+    with (airflow_home / f"{component.replace(' ', '-')}.log").open("wb") as log:
         return subprocess.Popen(["airflow", *component.split()], env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=airflow_home)
 
 
 @contextmanager
 def airflow_server(airflow_home: Path, *, parallelism: int = 2, startup_timeout: float = 240,
-                   extra_env: dict[str, str] | None = None) -> Iterator[AirflowServer]:
-    """Migrate a metadata DB, start api-server, scheduler and dag-processor, wait until healthy;
-    on exit stop every process they started."""
+                   extra_env: dict[str, str] | None = None,
+                   extra_components: tuple[str, ...] = ()) -> Iterator[AirflowServer]:
+    """Migrate a metadata DB, start api-server, scheduler, dag-processor and ``extra_components``
+    (``airflow <component>``, e.g. ``"celery worker"``), wait until healthy; on exit stop every
+    process they started."""
     airflow_home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = server_env(airflow_home, port, parallelism, extra_env)
@@ -172,7 +176,7 @@ def airflow_server(airflow_home: Path, *, parallelism: int = 2, startup_timeout:
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=startup_timeout)
     server = AirflowServer(f"http://127.0.0.1:{port}", airflow_home, {})
     try:
-        for component in COMPONENTS:
+        for component in (*COMPONENTS, *extra_components):
             server.processes[component] = _start(component, env, airflow_home)
         wait_until(lambda: _healthy(server.base_url), startup_timeout, "the Airflow API to be healthy",
                    check=server.check_alive)
