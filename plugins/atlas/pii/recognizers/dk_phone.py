@@ -44,7 +44,21 @@ def freeze_labelled_numbers(text: str, results: list[RecognizerResult]) -> list[
     return results
 
 
-class DanishPhoneRecognizer(PatternRecognizer):
+class LabelledNumbersUnboosted:
+    """Context words never boost a number the text labels as something else (invoice, order ...)."""
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        return freeze_labelled_numbers(text, raw_recognizer_results)
+
+
+class DanishPhoneRecognizer(LabelledNumbersUnboosted, PatternRecognizer):
     """``PHONE_NUMBER`` in Danish formats: ``+45 20 30 40 50``, ``0045 2030 4050``, ``(+45) 20304050``.
 
     Eight bare digits (``20 30 40 50``) score below the default threshold unless a context
@@ -70,13 +84,3 @@ class DanishPhoneRecognizer(PatternRecognizer):
             context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
             supported_language=supported_language,
         )
-
-    def enhance_using_context(
-        self,
-        text: str,
-        raw_recognizer_results: list[RecognizerResult],
-        other_raw_recognizer_results: list[RecognizerResult],
-        nlp_artifacts: NlpArtifacts,
-        context: list[str] | None = None,
-    ) -> list[RecognizerResult]:
-        return freeze_labelled_numbers(text, raw_recognizer_results)

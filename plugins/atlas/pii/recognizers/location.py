@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import LOCATION, PLACE_NAME_KEY
+from atlas.pii.recognizers.base import AtlasRecognizer
 from atlas.pii.recognizers.names import COMMON_WORDS, has_digit
 
 _UPPER = "A-ZÆØÅÄÖÜ"
@@ -44,34 +45,20 @@ def plausible_place(span: Any) -> bool:
     return any(t.text[0].isupper() and t.lower_ not in COMMON_WORDS for t in words)
 
 
-class LocationRecognizer(LocalRecognizer):
+class LocationRecognizer(AtlasRecognizer):
     """``LOCATION``: places the NER model finds (GPE, LOC, FAC) and street addresses
     (Danish, Nordic, German and English street forms, with postal code and town)."""
 
     ATLAS_NAME = "location"
+    ENTITY = LOCATION
     ADDRESS_SCORE = 0.75
     CONTEXT = {
         "en": ["address", "street", "lives", "moved", "city", "deliver", "shipping"],
         "da": ["adresse", "bopæl", "bor", "flyttet", "by", "levering", "leveringsadresse"],
     }
 
-    def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
-        super().__init__(
-            supported_entities=[LOCATION],
-            name=self.ATLAS_NAME,
-            supported_language=supported_language,
-            context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
-        )
-
-    def load(self) -> None:
-        """Nothing to load: the NER pass runs once per batch in the scanner."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        if LOCATION not in entities:
-            return results
         if nlp_artifacts is not None:
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
                 if ent.label_ == LOCATION and plausible_place(ent):
@@ -81,18 +68,5 @@ class LocationRecognizer(LocalRecognizer):
                 results.append(self._result(match.start(), match.end(), self.ADDRESS_SCORE))
         return results
 
-    def _result(self, start: int, end: int, score: float, *, place_name: bool = False) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=LOCATION,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=self.ATLAS_NAME
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                PLACE_NAME_KEY: place_name,
-            },
-        )
+    def _result(self, start: int, end: int, score: float, *, place_name: bool = False) -> RecognizerResult:  # type: ignore[override]
+        return super()._result(start, end, score, **{PLACE_NAME_KEY: place_name})

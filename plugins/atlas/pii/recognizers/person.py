@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PERSON
+from atlas.pii.recognizers.base import AtlasRecognizer
 from atlas.pii.recognizers.names import CUE_SCORE, clean_ner_span, cue_name_spans, widen_name_span
 
 
-class PersonRecognizer(LocalRecognizer):
+class PersonRecognizer(AtlasRecognizer):
     """``PERSON``.
 
     The small English model misses or clips many names ("Anders Jensen" -> "Jensen"), so:
@@ -22,6 +23,7 @@ class PersonRecognizer(LocalRecognizer):
     """
 
     ATLAS_NAME = "person"
+    ENTITY = PERSON
     TITLE_SCORE = 0.7
     TITLE_PATTERN = re.compile(
         r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Hr|Fru|Frk)\.?\s+"
@@ -32,23 +34,8 @@ class PersonRecognizer(LocalRecognizer):
         "da": ["navn", "kunde", "kunden", "kontakt", "hr", "fru", "talte", "ringede", "kone", "mand"],
     }
 
-    def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
-        super().__init__(
-            supported_entities=[PERSON],
-            name=self.ATLAS_NAME,
-            supported_language=supported_language,
-            context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
-        )
-
-    def load(self) -> None:
-        """Nothing to load: the NER pass runs once per batch in the scanner."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        if PERSON not in entities:
-            return results
         if nlp_artifacts is not None and nlp_artifacts.tokens is not None:
             doc = nlp_artifacts.tokens
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
@@ -68,17 +55,3 @@ class PersonRecognizer(LocalRecognizer):
         first, last = doc[start], doc[end - 1]  # type: ignore[index]
         return self._result(first.idx, last.idx + len(last.text), score)
 
-    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=PERSON,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=self.ATLAS_NAME
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PHONE_NUMBER
-from atlas.pii.recognizers.dk_phone import PHONE_CONTEXT, freeze_labelled_numbers
+from atlas.pii.recognizers.base import AtlasRecognizer
+from atlas.pii.recognizers.dk_phone import PHONE_CONTEXT, LabelledNumbersUnboosted
 
 # A run of digits with the separators phone numbers are written with, optional extension.
 CANDIDATE = re.compile(
@@ -54,7 +55,7 @@ def phone_score(candidate: str, international: float, national: float) -> float:
     return 0.0
 
 
-class InternationalPhoneRecognizer(LocalRecognizer):
+class InternationalPhoneRecognizer(LabelledNumbersUnboosted, AtlasRecognizer):
     """``PHONE_NUMBER`` in any country's format.
 
     Candidates (digit runs with phone separators) are parsed once by phonenumbers: with an
@@ -68,25 +69,11 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     ATLAS_NAME = "phone"
     INTERNATIONAL_SCORE = 0.6
     NATIONAL_SCORE = 0.4
+    ENTITY = PHONE_NUMBER
     CONTEXT = PHONE_CONTEXT
 
-    def __init__(self, supported_language: str = "en", context: list[str] | None = None) -> None:
-        super().__init__(
-            supported_entities=[PHONE_NUMBER],
-            name=self.ATLAS_NAME,
-            supported_language=supported_language,
-            context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        if PHONE_NUMBER not in entities:
-            return results
         for match in CANDIDATE.finditer(text):
             candidate = match.group().rstrip(" \t.-/(")
             score = self.score(candidate)
@@ -99,27 +86,4 @@ class InternationalPhoneRecognizer(LocalRecognizer):
         """Score of one candidate string, 0 when it is no phone number."""
         return phone_score(candidate, self.INTERNATIONAL_SCORE, self.NATIONAL_SCORE)
 
-    def enhance_using_context(
-        self,
-        text: str,
-        raw_recognizer_results: list[RecognizerResult],
-        other_raw_recognizer_results: list[RecognizerResult],
-        nlp_artifacts: NlpArtifacts,
-        context: list[str] | None = None,
-    ) -> list[RecognizerResult]:
-        return freeze_labelled_numbers(text, raw_recognizer_results)
 
-    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=PHONE_NUMBER,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=self.ATLAS_NAME
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
