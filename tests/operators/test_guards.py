@@ -7,7 +7,7 @@ import pytest
 from atlas import settings
 from atlas.config import load_table_spec
 from atlas.errors import AtlasPiiLeakError
-from atlas.operators.silver import guard_detectors, guard_leaks
+from atlas.operators.guards import guard_detectors, guard_leaks
 
 RAW_EMAIL = "karen.holm@example.dk"
 

@@ -13,7 +13,7 @@ class PublishAiReadyOperator(AtlasOperator):
         from atlas.ai_ready import publish_ai_ready
         from atlas.context import logical_ds
         from atlas.lineage import dataset
-        from atlas.operators.silver import guard_detectors, guard_leaks, structured_pii_columns
+        from atlas.operators.guards import guard_detectors, guard_leaks, structured_pii_columns
         from atlas.pii import load_keys
         from atlas.warehouse.pii_findings import load_findings
 
@@ -25,14 +25,15 @@ class PublishAiReadyOperator(AtlasOperator):
         try:
             manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
                                         ds, storage_conn_id=settings.storage_conn_id())
+            # the source (silver or gold) was guarded by the stage that built it
             guard_leaks(conn, self.spec.table, structured_pii_columns(load_findings(conn, self.spec.table, ds)),
-                        [spec.source, f"ai_ready.{spec.name}"], ds)
+                        [f"ai_ready.{spec.name}"], ds)
             guard_detectors(conn, self.spec, [f"ai_ready.{spec.name}"])
         finally:
             conn.close()
         self.lineage_inputs.append(self.table_dataset(spec.source))
         self.lineage_outputs.append(self.table_dataset(f"ai_ready.{spec.name}", output=True,
-                                                       rows=sum(manifest.row_counts.values())))
+                                                       rows=manifest.total_rows))
         namespace, name = storage.lineage_namespace(storage.lake_root() / "ai_ready" / spec.name)
         self.lineage_outputs.append(dataset(namespace, f"{name}/version={ds}", output=True))
         return {"dataset": spec.name, "version": manifest.version, "rows": manifest.row_counts,

@@ -114,14 +114,3 @@ class AtlasOperator(BaseOperator):
         report = run_quality(self.warehouse.dsn, self.spec, layer, context["run_id"], ds)
         self.log.info("quality of %s for %s (%s):\n%s", self.spec.table, ds, layer, report.format_table())
         return report
-
-    def record_metrics(self, conn: Any, stage: str, metrics: dict[str, float], run_id: str, ds: str) -> None:
-        """Replace this stage's metrics for the logical date in ``atlas_meta.run_metrics``."""
-        with conn.cursor() as cur:
-            cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = %s "
-                        "AND logical_date = %s", (self.spec.table, stage, ds))
-            for metric, value in metrics.items():
-                cur.execute("INSERT INTO atlas_meta.run_metrics (table_name, stage, metric, value, run_id, "
-                            "logical_date) VALUES (%s, %s, %s, %s, %s, %s)",
-                            (self.spec.table, stage, metric, value, run_id, ds))
-        conn.commit()

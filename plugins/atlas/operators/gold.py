@@ -30,15 +30,16 @@ class BuildGoldOperator(AtlasOperator):
         from atlas.config import load_valid_specs
         from atlas.context import logical_ds
         from atlas.gold import run_model
-        from atlas.operators.silver import guard_detectors, guard_leaks, structured_pii_columns
+        from atlas.operators.guards import guard_detectors, guard_leaks, structured_pii_columns
         from atlas.warehouse.pii_findings import load_findings
         from atlas.warehouse.tables import ensure_tables
 
+        specs = load_valid_specs(settings.tables_dir())
         conn = self.warehouse.get_conn()
         built: dict[str, int] = {}
         try:
             with conn.cursor() as cur:  # every silver input exists, even before its first load
-                for spec in load_valid_specs(settings.tables_dir()).values():
+                for spec in specs.values():
                     ensure_tables(cur, spec)
             conn.commit()
             for model, sql in zip(self.models, self.sql_files, strict=True):
@@ -50,8 +51,7 @@ class BuildGoldOperator(AtlasOperator):
             guard_detectors(conn, self.spec, [f"gold.{m}" for m in built])
         finally:
             conn.close()
-        self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(load_valid_specs(
-            settings.tables_dir())))
+        self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(specs))
         report = self.check_layer(context, "gold")
         self.lineage_outputs.extend(self.table_dataset(f"gold.{m}", output=True, rows=n) for m, n in built.items())
         report.raise_for_failures()

@@ -20,7 +20,7 @@ class LandedFileSensor(BaseSensorOperator):
         kwargs.setdefault("timeout", spec.source.timeout_seconds)
         super().__init__(**kwargs)
         self.spec = spec
-        self.found: list[str] = []
+        self.found: list[Any] = []  # ObjectStoragePaths of the last poke
 
     def poke(self, context: Any) -> PokeReturnValue:
         from atlas import storage
@@ -29,8 +29,8 @@ class LandedFileSensor(BaseSensorOperator):
         pattern = source_pattern(context, self.spec.source.path, logical_ds(context))
         files = storage.resolve_source(pattern)
         self.log.info("looking for %s: %d file(s) found", pattern, len(files))
-        self.found = [str(f) for f in files]
-        return PokeReturnValue(is_done=bool(files), xcom_value=self.found)
+        self.found = files
+        return PokeReturnValue(is_done=bool(files), xcom_value=[str(f) for f in files])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The landed files this run will ingest, as input datasets."""
@@ -39,6 +39,4 @@ class LandedFileSensor(BaseSensorOperator):
         from atlas import storage
         from atlas.lineage import dataset
 
-        inputs = [dataset(*storage.lineage_namespace(storage.resolve_source(f)[0])) for f in self.found
-                  if storage.resolve_source(f)]
-        return OperatorLineage(inputs=inputs)
+        return OperatorLineage(inputs=[dataset(*storage.lineage_namespace(f)) for f in self.found])
