@@ -117,6 +117,10 @@ def test_dag_page_shows_description_owner_and_schedule(api: ApiClient) -> None:
 @pytest.mark.parametrize(("conf", "param"), [
     ({"full_refresh": "yes"}, "full_refresh"),
     ({"source_file": "two words.csv"}, "source_file"),
+    ({"source_file": "{{cycler.__init__.__globals__.os.popen('id').read()}}customers/{{ds}}/*.csv"},
+     "source_file"),
+    ({"source_file": "../../../../../../../../etc/passwd"}, "source_file"),
+    ({"source_file": "/etc/passwd"}, "source_file"),
 ])
 def test_bad_conf_is_rejected_naming_the_param(api: ApiClient, conf: dict[str, Any], param: str) -> None:
     response = _trigger(api, conf, logical_date=None)

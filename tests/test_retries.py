@@ -149,13 +149,13 @@ def test_malformed_file_fails_fast_with_retries_left(dag_env, tmp_path):
 
 
 @pytest.mark.slow
-def test_bad_run_parameter_fails_fast_through_the_policy(dag_env, tmp_path):
-    """A broken ``source_file`` template is a plain jinja2 error (no AirflowFailException): the policy
-    alone decides it is permanent."""
+def test_bad_run_parameter_fails_fast_with_retries_left(dag_env, tmp_path):
+    """A ``source_file`` outside the landing root is refused on the first try, before anything is
+    opened; no retry is burned on it."""
     spec = probe_spec("param_probe", alerts={"email": [], "slack_conn_id": None})
     dag = probe_dag(spec, tmp_path)
 
-    state, tis = run(dag, "2031-02-01", conf={"source_file": "{{broken"})
+    state, tis = run(dag, "2031-02-01", conf={"source_file": "file:///etc/passwd"})
 
     assert state == "failed"
     sensor = tis["wait_for_source"]

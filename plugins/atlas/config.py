@@ -101,11 +101,26 @@ class RowRule(_Model):
 class SourceSpec(_Model):
     """Where files land and how to read them."""
 
-    path: str = Field(description="glob under the landing root; {{ ds }} / {{ ds_nodash }} are rendered")
+    path: str = Field(description="glob under the landing root, rendered with Airflow's templating "
+                                  "(every macro: {{ ds }}, {{ ds_nodash }}, {{ macros.ds_add(ds, -1) }}, ...)")
     format: Literal["csv", "json", "parquet"] = "csv"
     options: dict[str, Any] = Field(default_factory=dict)
     poke_interval_seconds: int = Field(default=60, ge=1)
     timeout_seconds: int = Field(default=6 * 3600, ge=1)
+    allowed_roots: tuple[str, ...] = Field(
+        default=(), description="extra file:// or s3:// roots a run's source_file may name besides the landing "
+                                "root (an explicit allow-list; empty = the landing root only)")
+
+    @field_validator("allowed_roots")
+    @classmethod
+    def _roots_are_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from atlas.sources import parse_root
+
+        for url in value:
+            if "://" not in url:
+                raise ValueError(f"{url!r} is not a file:// or s3:// URL")
+            parse_root(url)
+        return value
 
 
 class ColumnPolicy(_Model):
@@ -190,6 +205,9 @@ class TableSpec(_Model):
     schedule: str | None = "@daily"
     start_date: str = "2026-01-01"
     catchup: bool = False
+    expected_rows: int = Field(default=1_000_000, ge=1,
+                               description="rows per logical date the table is sized for; scales each task's "
+                                           "execution_timeout so a hang fails the try and Airflow retries it")
     retries: int = Field(default=2, ge=2)
     retry_delay_seconds: int = Field(default=30, ge=1)
     max_retry_delay_seconds: int = Field(default=600, ge=1)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "", "none"})
 
 
 def logical_ds(context: Mapping[str, Any]) -> str:
@@ -12,15 +15,32 @@ def logical_ds(context: Mapping[str, Any]) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def render_source_path(path: str, ds: str) -> str:
-    """Render ``{{ ds }}`` / ``{{ ds_nodash }}`` in a configured landing path."""
-    import jinja2
+def fill_run_dates(context: MutableMapping[str, Any]) -> None:
+    """Give runs triggered without a logical date ``ds``/``ds_nodash`` (from ``run_after``), so
+    templates such as ``customers/{{ ds }}/*.csv`` render the same way for every run."""
+    if not context.get("ds"):
+        ds = logical_ds(context)
+        context["ds"], context["ds_nodash"] = ds, ds.replace("-", "")
 
-    return jinja2.Environment(autoescape=False).from_string(path).render(  # noqa: S701 - paths, not HTML
-        ds=ds, ds_nodash=ds.replace("-", ""))
+
+class RunDateTemplating:
+    """Operator mixin: :func:`fill_run_dates` before Airflow renders the template fields."""
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        fill_run_dates(context)
+        super().render_template_fields(context, jinja_env)  # type: ignore[misc]
 
 
-def source_pattern(context: Mapping[str, Any], configured: str, ds: str) -> str:
-    """The file(s) to ingest: the run's ``source_file`` param if given, else the configured glob."""
-    override = (context.get("params") or {}).get("source_file") or ""
-    return render_source_path(override or configured, ds)
+def as_bool(value: object, name: str) -> bool:
+    """A templated boolean argument (rendered as text, e.g. ``"True"``) as a bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    from atlas.errors import AtlasInputError
+    from atlas.sources import shown
+
+    raise AtlasInputError(f"param {name} must be a boolean, got {shown(value)}")

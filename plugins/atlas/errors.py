@@ -30,6 +30,16 @@ class AtlasInputError(AtlasError, AirflowFailException):
     """A landed file cannot be read as configured (names file, row and column)."""
 
 
+class AtlasSourceError(AtlasInputError):
+    """A source path or ``source_file`` param names files outside the allowed roots (refused
+    before anything is opened)."""
+
+
+class AtlasStorageError(AtlasInputError):
+    """The landing storage cannot be read for a reason waiting cannot fix (no such bucket,
+    access denied, no credentials)."""
+
+
 class AtlasQualityGateError(AtlasError, AirflowFailException):
     """One or more fail-severity quality checks failed; lists every one."""
 

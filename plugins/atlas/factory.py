@@ -30,8 +30,10 @@ def describe_tasks(spec: TableSpec) -> list[TaskDescription]:
     ops = "atlas.operators"
     return [
         TaskDescription("wait_for_source", "atlas.sensors.landing.LandedFileSensor",
+                        {"source_file": "{{ params.source_file }}"},
                         doc_md=f"Waits for `{spec.source.path}` ({spec.source.format}) in the landing area."),
         TaskDescription("ingest_bronze", f"{ops}.bronze.IngestBronzeOperator",
+                        {"full_refresh": "{{ params.full_refresh }}"},
                         doc_md="Archives the raw file in the lake and loads it as text into "
                                f"`bronze.{spec.table}`; malformed rows go to quarantine."),
         TaskDescription("detect_pii", f"{ops}.pii.DetectPiiOperator",
@@ -76,14 +78,20 @@ def dag_doc(spec: TableSpec, file: Path) -> str:
     ])
 
 
+#: Refused at trigger time (400): whitespace or control characters, "..", template syntax, absolute
+#: paths, backslashes. The task checks again (landing root, allow-list, symlinks) before opening anything.
+SOURCE_FILE_PATTERN = r"^$|^(?![/~])(?!.*(?:^|/)\.\.(?:/|$))(?!.*[{]{2}|.*[{][%#])[^\s\\]+$"
+
+
 def _params() -> dict[str, Any]:
     from airflow.sdk import Param
 
     return {
-        "source_file": Param("", type="string", title="Source file",
-                             description="A full URL (file:// or s3://) or a glob under the landing root; "
-                                         "empty = the configured path for the run's date.",
-                             pattern=r"^$|^[^\s]+$"),
+        "source_file": Param("", type="string", title="Source file", maxLength=1024,
+                             description="A glob relative to the landing root, or a full file:// or s3:// URL "
+                                         "under it; used literally (no templates). Empty = the configured path "
+                                         "for the run's date.",
+                             pattern=SOURCE_FILE_PATTERN),
         "full_refresh": Param(False, type="boolean", title="Full refresh",
                               description="Re-ingest files even if the same content was ingested before."),
     }
@@ -95,6 +103,7 @@ def build_dag(spec: TableSpec, file: Path) -> Any:
 
     from atlas.alerts import failure_callbacks, recovery_callbacks
     from atlas.retry import retry_policy
+    from atlas.timeouts import execution_timeout
 
     default_args = {
         "owner": spec.owner,
@@ -120,7 +129,8 @@ def build_dag(spec: TableSpec, file: Path) -> Any:
         template_searchpath=[str(settings.include_dir() / "sql")],
         owner_links={spec.owner: spec.links["runbook"]} if "runbook" in spec.links else {},
     ) as dag:
-        tasks = [_import(t.operator)(task_id=t.task_id, spec=spec, doc_md=t.doc_md, **t.kwargs)
+        tasks = [_import(t.operator)(task_id=t.task_id, spec=spec, doc_md=t.doc_md,
+                                     execution_timeout=execution_timeout(t.task_id, spec.expected_rows), **t.kwargs)
                  for t in describe_tasks(spec)]
         chain(*tasks)
     return dag

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from atlas import settings
+from atlas import settings, sources
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -20,25 +21,61 @@ def _path(url: str) -> ObjectStoragePath:
     return ObjectStoragePath(url, conn_id=conn_id)
 
 
+def url_of(path: ObjectStoragePath) -> str:
+    """A plain URL for a path (no connection id inside, unlike ``str(path)`` on s3)."""
+    return f"{path.protocol}://{path.path}" if path.protocol != "file" else f"file://{path.path}"
+
+
+def landing_root_url() -> str:
+    """The landing root as a URL (``file://`` for a local folder)."""
+    return settings.landing_url()
+
+
 def landing_root() -> ObjectStoragePath:
-    return _path(settings.landing_url())
+    return _path(landing_root_url())
 
 
 def lake_root() -> ObjectStoragePath:
     return _path(settings.lake_url())
 
 
-def find_landed(pattern: str) -> list[ObjectStoragePath]:
-    """Files under the landing root matching a rendered glob, sorted for a stable order."""
-    return sorted((p for p in landing_root().glob(pattern) if p.is_file()), key=str)
+def resolve_source(path_or_pattern: str, allowed_roots: Sequence[str] = (),
+                   param: str | None = None) -> list[ObjectStoragePath]:
+    """The landed files a run ingests.
+
+    A full URL names one file, which must lie under the landing root or one of
+    ``allowed_roots``; anything else is a glob relative to the landing root. The value is
+    checked before anything is opened (:func:`atlas.sources.check_source`): ``..``, absolute
+    paths, other schemes or buckets and symlinks out of the roots raise
+    :class:`~atlas.errors.AtlasSourceError` naming ``param`` (when the value came from one).
+    Permanent storage errors (no such bucket, access denied, no credentials) raise
+    :class:`~atlas.errors.AtlasStorageError` instead of looking like "not there yet".
+    """
+    value = sources.check_source(path_or_pattern, landing_root_url(), allowed_roots, param)
+    with sources.storage_errors(value if "://" in value else landing_root_url()):
+        if "://" in value:
+            path = _path(value)
+            found = [path] if path.is_file() else []
+            root = _path(sources.root_of(value, landing_root_url(), allowed_roots))
+        else:
+            found = sorted((p for p in landing_root().glob(value) if p.is_file()), key=str)
+            root = landing_root()
+        if not found:
+            sources.check_root_reachable(root)
+    for path in found:
+        sources.check_contained(path, landing_root_url(), allowed_roots)
+    return found
 
 
-def resolve_source(path_or_pattern: str) -> list[ObjectStoragePath]:
-    """A full URL names one file; anything else is a glob under the landing root."""
-    if "://" in path_or_pattern:
-        path = _path(path_or_pattern)
-        return [path] if path.is_file() else []
-    return find_landed(path_or_pattern)
+def landed_paths(urls: Sequence[str], allowed_roots: Sequence[str] = ()) -> list[ObjectStoragePath]:
+    """ObjectStoragePaths for file URLs a sensor found, checked against the roots again."""
+    paths = []
+    for url in urls:
+        sources.check_source(url, landing_root_url(), allowed_roots, None)
+        path = _path(url)
+        sources.check_contained(path, landing_root_url(), allowed_roots)
+        paths.append(path)
+    return paths
 
 
 def sha256_of(path: ObjectStoragePath) -> str:

@@ -52,6 +52,7 @@ def test_dag_settings(dagbag, table):
         assert task.retry_exponential_backoff >= 2
         assert task.owner != "airflow"
         assert type(task).__module__.startswith("atlas."), "every task is an Atlas operator"
+        assert task.execution_timeout is not None, f"{task.task_id}: a hang must become a failed try"
     assert dag.task_dict["wait_for_source"].mode == "reschedule"
 
 
@@ -92,3 +93,13 @@ def test_dag_file_parses_without_io_beyond_yaml(monkeypatch):
 
     monkeypatch.setattr(psycopg2, "connect", refuse)
     assert set(build_dags(strict=True)) == {f"atlas_{t}" for t in _table_names()}
+
+
+def test_execution_timeouts_grow_with_the_configured_size():
+    from datetime import timedelta
+
+    from atlas.timeouts import execution_timeout
+
+    small, large = execution_timeout("build_silver", 10_000), execution_timeout("build_silver", 5_000_000)
+    assert timedelta(minutes=10) <= small < large
+    assert execution_timeout("wait_for_source", 5_000_000) == execution_timeout("wait_for_source", 1)

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atlas.ai_ready.manifest import DataFile, Manifest
+from atlas.storage import url_of
+
+__all__ = ["url_of"]  # plain URLs of lake paths (used by publish and manifest)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,11 +43,6 @@ def lake_path(url: str, conn_id: str | None = None) -> ObjectStoragePath:
     if "://" not in url:
         url = "file://" + str(Path(url).resolve())
     return ObjectStoragePath(url, conn_id=conn_id if not url.startswith("file://") else None)
-
-
-def url_of(path: ObjectStoragePath) -> str:
-    """A plain URL for a lake path (no connection id inside), e.g. for the version table."""
-    return f"{path.protocol}://{path.path}" if path.protocol != "file" else f"file://{path.path}"
 
 
 def dataset_dir(root: ObjectStoragePath, name: str) -> ObjectStoragePath:
