@@ -33,6 +33,7 @@ import csv
 import math
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -60,7 +61,8 @@ RATE_NEGATIVE_AMOUNT = 0.02
 RATE_ORPHAN_ORDER = 0.03
 RATE_MISSING_CUSTOMER_ID = 0.01
 
-MAX_CUSTOMERS = 900_000  # ids C000001..C900000; orphans draw from the ids above
+MAX_CUSTOMERS = 4_000_000  # ids C000001..; seven digits beyond C999999; orphans draw from ids above
+MAX_ORPHAN_ID = 999_999
 MAX_ORDERS = 99_999_999
 
 TIERS = (("bronze", 50), ("silver", 30), ("gold", 15), ("platinum", 5))
@@ -369,7 +371,8 @@ class _Generator:
             problems: set[str] = set()
             buyer: _Customer | None = buyers[i]
             if i in orphans:
-                buyer, customer_id, problems = None, f"C{rng.randint(len(known) + 1, 999_999):06d}", {"orphan"}
+                highest = max(MAX_ORPHAN_ID, 2 * len(known))
+                buyer, customer_id, problems = None, f"C{rng.randint(len(known) + 1, highest):06d}", {"orphan"}
             elif i in missing:
                 buyer, customer_id, problems = None, "", {"missing_customer_id"}
             else:
@@ -458,29 +461,33 @@ def generate(
         raise ValueError(f"orders must be between 0 and {MAX_ORDERS}")
     gen = _Generator(ds, seed)
     customer_rows = gen.customers(customers)
-    order_rows = list(gen.orders(orders, customer_rows))
     root = _root(landing_root)
     _write_csv(root / "customers" / ds / "customers.csv", CUSTOMER_COLUMNS, (c.row for c in customer_rows))
-    _write_csv(root / "orders" / ds / "orders.csv", ORDER_COLUMNS, (row for row, _ in order_rows))
-    return _summarize(customer_rows, [problems for _, problems in order_rows])
+    order_problems: Counter[str] = Counter()
+
+    def counted(rows: Iterable[tuple[tuple[str, ...], frozenset[str]]]) -> Iterator[tuple[str, ...]]:
+        for row, problems in rows:  # streamed: millions of orders never sit in memory at once
+            order_problems.update(problems)
+            order_problems["rows"] += 1
+            yield row
+
+    _write_csv(root / "orders" / ds / "orders.csv", ORDER_COLUMNS, counted(gen.orders(orders, customer_rows)))
+    return _summarize(customer_rows, order_problems)
 
 
-def _summarize(customers: list[_Customer], orders: list[frozenset[str]]) -> SampleSummary:
-    def count(rows: Iterable[frozenset[str]], problem: str) -> int:
-        return sum(problem in p for p in rows)
-
-    flags = [c.problems for c in customers]
+def _summarize(customers: list[_Customer], orders: Counter[str]) -> SampleSummary:
+    flags = Counter(problem for c in customers for problem in c.problems)
     return SampleSummary(
         customer_rows=len(customers),
-        order_rows=len(orders),
-        missing_emails=count(flags, "missing_email"),
-        invalid_phones=count(flags, "invalid_phone"),
-        duplicate_customer_ids=count(flags, "duplicate_id"),
-        invalid_tiers=count(flags, "invalid_tier"),
-        notes_with_pii=count(flags, "notes_pii"),
-        negative_amounts=count(orders, "negative_amount"),
-        orphan_orders=count(orders, "orphan"),
-        missing_customer_ids=count(orders, "missing_customer_id"),
+        order_rows=orders["rows"],
+        missing_emails=flags["missing_email"],
+        invalid_phones=flags["invalid_phone"],
+        duplicate_customer_ids=flags["duplicate_id"],
+        invalid_tiers=flags["invalid_tier"],
+        notes_with_pii=flags["notes_pii"],
+        negative_amounts=orders["negative_amount"],
+        orphan_orders=orders["orphan"],
+        missing_customer_ids=orders["missing_customer_id"],
     )
 
 
