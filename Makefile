@@ -9,7 +9,7 @@ export ATLAS_HOME ?= $(CURDIR)/.atlas
 export AIRFLOW_HOME ?= $(ATLAS_HOME)/airflow
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv demo test test-fast lint quality-trend ui warehouse-start warehouse-stop schema lock bench clean
+.PHONY: venv demo test test-fast lint quality-trend ui warehouse-start warehouse-stop schema lock bench bench-scale clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,9 @@ warehouse-stop: venv
 
 schema: venv               ## regenerate include/tables/table.schema.json from the config models
 	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.config --write-schema include/tables/table.schema.json
+
+bench-scale: venv          ## 1M customers + 5M orders through both DAGs: make bench-scale ARGS="--points 100000:500000"
+	$(BIN)/python benchmarks/bench_scale.py $(ARGS)
 
 lock:                      ## re-resolve requirements.txt into requirements.lock
 	$(BIN)/uv pip compile requirements.txt -o requirements.lock --python-version 3.11
