@@ -12,11 +12,18 @@ from pathlib import Path
 import psycopg2
 import pytest
 from airflow.sdk.definitions.retry_policy import RetryAction
+from airflow.sdk.exceptions import AirflowException
 
 from atlas.errors import (
     AtlasConfigError,
+    AtlasDatabaseError,
     AtlasInputError,
+    AtlasPiiLeakError,
     AtlasQualityGateError,
+    AtlasReconciliationError,
+    AtlasRowRuleError,
+    AtlasSourceError,
+    AtlasStorageError,
     AtlasTransientError,
 )
 from atlas.retry import AtlasRetryPolicy, classify, retry_policy
@@ -64,6 +71,38 @@ def _refused_connection_error() -> psycopg2.OperationalError:
 ])
 def test_classify(make, kind):
     assert classify(make()) == kind
+
+
+def _driver_error(cls: type[Exception], pgcode: str | None,
+                  message: str = 'ERROR:  value "C000123" violates something') -> AtlasDatabaseError:
+    with_code = type(cls.__name__, (cls,), {"pgcode": pgcode})  # as the driver raises it, SQLSTATE set
+    return AtlasDatabaseError.from_driver(with_code(message))
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (AtlasConfigError("orders.yml", "source", "bad"), "permanent"),
+    (AtlasInputError("a.csv: row 3: bad"), "permanent"),
+    (AtlasSourceError("param source_file refused"), "permanent"),
+    (AtlasStorageError("cannot read s3://b"), "permanent"),
+    (AtlasQualityGateError("1 check failed"), "permanent"),
+    (AtlasRowRuleError("rule broken"), "permanent"),
+    (AtlasReconciliationError("counts differ"), "permanent"),
+    (AtlasPiiLeakError("silver.t.c has 1 raw value"), "permanent"),
+    (AtlasTransientError("lock wait"), "transient"),
+    (_driver_error(psycopg2.errors.SerializationFailure, "40001"), "transient"),
+    (_driver_error(psycopg2.errors.DeadlockDetected, "40P01"), "transient"),
+    (_driver_error(psycopg2.errors.LockNotAvailable, "55P03"), "transient"),
+    (_driver_error(psycopg2.errors.AdminShutdown, "57P01",
+                   "terminating connection due to administrator command"), "transient"),
+    (_driver_error(psycopg2.errors.NumericValueOutOfRange, "22003"), "permanent"),
+    (_driver_error(psycopg2.errors.UndefinedTable, "42P01"), "permanent"),
+    (_driver_error(psycopg2.errors.UniqueViolation, "23505"), "permanent"),
+])
+def test_one_mapping_decides_for_every_error_class(error, kind):
+    """Libraries raise plain Atlas errors; the policy alone decides retry or fail."""
+    assert not isinstance(error, AirflowException)
+    assert classify(error) == kind
+    assert "C000123" not in str(error), "driver messages can quote row values"
 
 
 def test_policy_decisions_and_exponential_backoff():
@@ -122,11 +161,11 @@ def test_warehouse_down_on_the_first_try_is_retried_and_recovers(dag_env, tmp_pa
     ingest = tis["ingest_bronze"]
     assert (ingest.state, ingest.try_number, ingest.max_tries) == ("success", 2, 3)
     (try_1,) = seen
-    assert try_1[:2] == (1, "AtlasTransientError") and "Connection refused" in try_1[2]
+    assert try_1[:2] == (1, "AtlasDatabaseError") and "Connection refused" in try_1[2]
     (history,) = try_history(dag.dag_id, "ingest_bronze")
     assert (history.try_number, history.state) == (1, "failed")  # history keeps the try as failed
     assert history.retry_delay_override == 1.0  # the policy's first delay: retry_delay_seconds
-    assert history.retry_reason == "transient AtlasTransientError: retry after try 1 of 4 in 1s"
+    assert history.retry_reason == "transient AtlasDatabaseError: retry after try 1 of 4 in 1s"
     with wh_conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM bronze.retry_probe WHERE _atlas_logical_date = %s", ("2031-02-01",))
         assert cur.fetchone()[0] == 1

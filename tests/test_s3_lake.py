@@ -142,8 +142,6 @@ def test_landing_on_s3_finds_files_and_fails_clearly_on_storage_errors(aws_defau
     """A glob under an s3:// landing root finds the landed files; a bucket that does not exist or
     missing credentials are permanent errors at once, not "no file yet" until the sensor's timeout."""
     _require_s3fs()
-    from airflow.sdk.exceptions import AirflowFailException
-
     from atlas import storage
     from atlas.errors import AtlasSourceError, AtlasStorageError
 
@@ -159,7 +157,9 @@ def test_landing_on_s3_finds_files_and_fails_clearly_on_storage_errors(aws_defau
         storage.resolve_source("s3://no-such-bucket/customers/x.csv", param="source_file")
     with pytest.raises(AtlasStorageError, match="no-such-bucket") as info:
         storage.resolve_source("s3://no-such-bucket/customers/x.csv", ("s3://no-such-bucket",), "source_file")
-    assert isinstance(info.value, AirflowFailException)  # fails the task without retries
+    from atlas.retry import classify
+
+    assert classify(info.value) == "permanent"  # fails the task without burning retries
 
     monkeypatch.setenv("ATLAS_LANDING_URL", "s3://no-such-bucket/landing")
     with pytest.raises(AtlasStorageError, match="cannot read s3://no-such-bucket/landing"):

@@ -10,10 +10,11 @@ real exception:
   now, without burning the remaining retries;
 - anything else → Airflow's standard retries (same exponential backoff, from ``default_args``).
 
-``AirflowFailException`` (every ``AtlasError`` but ``AtlasTransientError``) fails before any policy
-is consulted; the policy names those classes too so :func:`classify` describes every error.
-Classes are matched by dotted name along the exception's MRO, so building the policy imports
-nothing (DAG parsing stays cheap) and optional libraries (botocore, pyarrow) need not be installed.
+This is the one place that decides: Atlas's libraries raise plain :mod:`atlas.errors`, and a
+warehouse error reaches the policy as :class:`~atlas.errors.AtlasDatabaseError` carrying the
+driver error's class names (``origin``), so it is classified like the original. Classes are
+matched by dotted name along the exception's MRO, so building the policy imports nothing (DAG
+parsing stays cheap) and optional libraries (botocore, pyarrow) need not be installed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ TRANSIENT: frozenset[str] = frozenset({
 })
 
 PERMANENT: frozenset[str] = frozenset({
-    "atlas.errors.AtlasError",  # config, input, quality gate, reconciliation, PII leak (transient checked first)
+    "atlas.errors.AtlasError",  # config, input, source, quality gate, reconciliation, PII leak (transient first)
     "airflow.sdk.exceptions.AirflowFailException",
     "airflow.sdk.exceptions.AirflowSensorTimeout",
     "pydantic_core._pydantic_core.ValidationError",
@@ -87,7 +88,8 @@ PERMANENT_MESSAGES = re.compile(
 
 
 def _names(exc: BaseException) -> set[str]:
-    return {f"{cls.__module__}.{cls.__qualname__}" for cls in type(exc).__mro__}
+    names = {f"{cls.__module__}.{cls.__qualname__}" for cls in type(exc).__mro__}
+    return names | set(getattr(exc, "origin", ()))  # AtlasDatabaseError: the driver error's classes
 
 
 def classify(exc: BaseException) -> Kind:

@@ -8,20 +8,11 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from atlas.config import TableSpec
-from atlas.errors import AtlasError, AtlasTransientError
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 class AtlasOperator(BaseOperator):
-    """Runs ``run(context)``; maps driver errors to retry (transient) or fail-fast (permanent).
-
-    Database errors other than connection/serialization problems fail fast with only their
-    class and SQLSTATE: driver messages can quote row values, which must not reach logs.
-    """
+    """Runs ``run(context)``. Driver errors are re-raised as :class:`AtlasDatabaseError` without
+    their message (it can quote row values); whether to retry is the retry policy's decision."""
 
     ui_color = "#dbeafe"
 
@@ -42,18 +33,13 @@ class AtlasOperator(BaseOperator):
 
     def execute(self, context: Any) -> Any:
         import psycopg2
-        from airflow.sdk.exceptions import AirflowFailException
+
+        from atlas.errors import AtlasDatabaseError
 
         try:
             return self.run(context)
-        except AtlasError:
-            raise
-        except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure,
-                psycopg2.errors.DeadlockDetected, psycopg2.errors.LockNotAvailable,
-                ConnectionError, TimeoutError) as exc:
-            raise AtlasTransientError(f"{type(exc).__name__}: {_first_line(exc)}") from None
-        except psycopg2.Error as exc:
-            raise AirflowFailException(f"{type(exc).__name__} (SQLSTATE {exc.pgcode})") from None
+        except psycopg2.Error as exc:  # message hygiene only: the retry policy decides what happens
+            raise AtlasDatabaseError.from_driver(exc) from None
 
     # ---------------------------------------------------------------- lineage helpers
     def table_dataset(self, qualified: str, columns: dict[str, str] | None = None, output: bool = False,
