@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from atlas.config import TableSpec
+from atlas.settings import WAREHOUSE_CONN_ID
+
+if TYPE_CHECKING:
+    from atlas.hooks.warehouse import WarehouseHook
 
 
 class AtlasOperator(BaseOperator):
@@ -16,17 +20,19 @@ class AtlasOperator(BaseOperator):
 
     ui_color = "#dbeafe"
 
-    def __init__(self, *, spec: TableSpec, **kwargs: Any) -> None:
+    def __init__(self, *, spec: TableSpec, warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
+        self.warehouse_conn_id = warehouse_conn_id
         self.lineage_inputs: list[Any] = []
         self.lineage_outputs: list[Any] = []
 
     @cached_property
-    def warehouse(self) -> Any:
+    def warehouse(self) -> WarehouseHook:
+        """The warehouse hook, created on first use (not at DAG parse time)."""
         from atlas.hooks.warehouse import WarehouseHook
 
-        return WarehouseHook()
+        return WarehouseHook(warehouse_conn_id=self.warehouse_conn_id)
 
     def run(self, context: Any) -> Any:
         raise NotImplementedError
