@@ -3,49 +3,10 @@
 from __future__ import annotations
 
 from atlas.config import TableSpec
+from atlas.schema import BRONZE_META, QUARANTINE_META, SILVER_META, silver_types
 
-SQL_TYPES = {
-    "text": "text", "integer": "integer", "bigint": "bigint", "numeric": "numeric",
-    "boolean": "boolean", "date": "date", "timestamp": "timestamptz",
-}
-# Strategies that keep the declared type: everything else turns the value into text.
-TYPE_PRESERVING = frozenset({"keep", "redact"})
-
-BRONZE_META = (
-    ("_atlas_ingested_at", "timestamptz NOT NULL DEFAULT now()"),
-    ("_atlas_run_id", "text NOT NULL"),
-    ("_atlas_logical_date", "date NOT NULL"),
-    ("_atlas_source_file", "text NOT NULL"),
-    ("_atlas_source_checksum", "text NOT NULL"),
-    ("_atlas_row_number", "bigint NOT NULL"),
-)
-SILVER_META = (
-    ("_atlas_run_id", "text NOT NULL"),
-    ("_atlas_logical_date", "date NOT NULL"),
-    ("_atlas_loaded_at", "timestamptz NOT NULL DEFAULT now()"),
-    ("_atlas_source_file", "text NOT NULL"),
-    ("_atlas_row_number", "bigint NOT NULL"),
-)
-QUARANTINE_META = (
-    ("_atlas_stage", "text NOT NULL"),
-    ("_atlas_rule", "text NOT NULL"),
-    ("_atlas_reason", "text NOT NULL"),
-    ("_atlas_run_id", "text NOT NULL"),
-    ("_atlas_logical_date", "date NOT NULL"),
-    ("_atlas_source_file", "text NOT NULL"),
-    ("_atlas_row_number", "bigint NOT NULL"),
-    ("_atlas_quarantined_at", "timestamptz NOT NULL DEFAULT now()"),
-)
-
-
-def silver_types(spec: TableSpec) -> dict[str, str]:
-    """SQL type of each silver column: declared, or text where protection changes the value."""
-    types = {}
-    for column in spec.table_schema.columns:
-        policy = spec.pii.columns.get(column.name)
-        protected = policy is not None and policy.strategy not in TYPE_PRESERVING
-        types[column.name] = "text" if protected else SQL_TYPES[column.type]
-    return types
+__all__ = ["BRONZE_META", "QUARANTINE_META", "SILVER_META", "bronze_ddl", "ensure_tables", "quarantine_ddl",
+           "silver_ddl", "silver_types"]
 
 
 def _create(qualified: str, columns: list[tuple[str, str]], extra: str = "") -> str:

@@ -6,19 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from atlas import schema
 from atlas.config import ColumnSpec, TableSpec
+from atlas.schema import names
 
-# PII strategies whose output no longer looks like the input: format/range rules do not apply.
-VALUE_CHANGING = frozenset({"pseudonymize", "mask", "replace", "encrypt", "generalize"})
-SILVER_TYPES = {
-    "text": "text", "integer": "integer", "bigint": "bigint", "numeric": "numeric",
-    "boolean": "boolean", "date": "date", "timestamp": "timestamp with time zone",
-}
-BRONZE_META = (
-    "_atlas_ingested_at", "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file",
-    "_atlas_source_checksum", "_atlas_row_number",
-)
-SILVER_META = ("_atlas_run_id", "_atlas_logical_date", "_atlas_loaded_at", "_atlas_source_file", "_atlas_row_number")
+BRONZE_META = names(schema.BRONZE_META)
+SILVER_META = names(schema.SILVER_META)
 SLICE = "atlas_slice"  # Soda partition of the rows loaded for the run's logical date
 
 
@@ -68,9 +61,8 @@ class CheckContext:
         return self.strategy(column) == "redact"
 
     def silver_type(self, column: ColumnSpec) -> str:
-        if self.strategy(column.name) in VALUE_CHANGING:
-            return "text"
-        return SILVER_TYPES[column.type]
+        """The column's type as the catalog reports it (``information_schema.columns.data_type``)."""
+        return "text" if schema.changes_type(self.strategy(column.name)) else schema.CATALOG_TYPES[column.type]
 
 
 class CheckKind(Protocol):
