@@ -36,6 +36,17 @@ def embedded_connection(conn_id: str) -> Connection:
                       schema=params.get("dbname"), port=int(params["port"]) if params.get("port") else None)
 
 
+def _socket_host_from_query(conn: Connection) -> Connection:
+    """libpq URIs name a Unix-socket directory as ``?host=/dir``; make it the connection's host."""
+    extra = conn.extra_dejson
+    if not conn.host and extra.get("host"):
+        import json
+
+        conn.host = extra.pop("host")
+        conn.extra = json.dumps(extra) if extra else None
+    return conn
+
+
 class WarehouseHook(PostgresHook):
     """The Atlas warehouse as a ``PostgresHook``.
 
@@ -64,7 +75,13 @@ class WarehouseHook(PostgresHook):
     def _resolve_connection(self) -> Connection:
         conn_id = self.get_conn_id()
         configured = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-        if conn_id != self.default_conn_name or configured:
+        if configured:  # read here, as it is now (a task may be retried after it was corrected)
+            from airflow.sdk import Connection
+
+            conn = Connection(conn_id=conn_id, uri=configured) if "://" in configured \
+                else Connection.from_json(configured, conn_id=conn_id)
+            return _socket_host_from_query(conn)
+        if conn_id != self.default_conn_name:
             return self.get_connection(conn_id)
         if os.environ.get(LOOKUP_ENV, "1") == "1":
             try:
@@ -75,14 +92,19 @@ class WarehouseHook(PostgresHook):
 
     @cached_property
     def dsn(self) -> str:
-        """A libpq connection string for libraries that take one (Soda, CLI tools)."""
-        from psycopg2.extensions import make_dsn
+        """A libpq URI for libraries that take one (Soda, CLI tools); also a valid Airflow
+        connection URI. A Unix-socket directory goes into the query (``?host=/dir``)."""
+        from urllib.parse import quote, urlencode
 
         conn = self.connection
-        params = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password,
-                  "dbname": self.database or conn.schema}
-        params.update({k: v for k, v in conn.extra_dejson.items() if k not in self.ignored_extra_options})
-        return make_dsn(**{k: v for k, v in params.items() if v not in (None, "")})
+        query = {k: v for k, v in conn.extra_dejson.items() if k not in self.ignored_extra_options}
+        host = conn.host or ""
+        if host.startswith("/"):
+            query["host"], host = host, ""
+        auth = quote(conn.login or "", safe="") + (f":{quote(conn.password, safe='')}" if conn.password else "")
+        netloc = (f"{auth}@" if auth else "") + host + (f":{conn.port}" if conn.port else "")
+        database = quote(self.database or conn.schema or "", safe="")
+        return f"postgresql://{netloc}/{database}" + (f"?{urlencode(query)}" if query else "")
 
     def _create_connection(self, conn_args: dict[str, Any]) -> Any:
         """Always psycopg2 (the provider picks psycopg 3 when it is installed): Atlas's loaders use
