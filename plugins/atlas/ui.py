@@ -58,6 +58,8 @@ def main() -> None:
         ensure_warehouse(conn)
     password = admin_password(Path(env["AIRFLOW_HOME"]))
     print(f"Airflow UI: http://localhost:{port}   login: {USER} / {password}")
+    print(f"Atlas page: http://localhost:{port}/plugin/atlas   (Atlas in the UI's navigation; "
+          f"the page alone: http://localhost:{port}/atlas/, its JSON API: http://localhost:{port}/atlas/api/v1/tables)")
     print("DAGs start paused: unpause atlas_customers / atlas_orders in the UI, or trigger them.")
     os.execvpe("airflow", ["airflow", "standalone"], env)  # noqa: S606 - replaces this process
 
