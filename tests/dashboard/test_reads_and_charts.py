@@ -174,3 +174,11 @@ def test_charts_carry_the_figures(recorded, specs) -> None:
     json.dumps(figures)  # plain JSON for the page
     empty = day_report(recorded, None, specs["orders"], "2031-04-30", 7, sections=("layers", "quarantine", "quality"))
     assert charts.figures(empty) == {}, "no data, no empty charts"
+
+
+def test_make_ui_prints_the_page_url() -> None:
+    from atlas.ui import banner
+
+    text = banner(8080, "secret")
+    assert "Atlas page: http://localhost:8080/plugin/atlas" in text
+    assert "http://localhost:8080/atlas/api/v1/tables" in text and "login: admin / secret" in text
