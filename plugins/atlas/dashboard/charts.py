@@ -53,13 +53,14 @@ def quarantine_figure(quarantine: dict[str, Any]) -> dict[str, Any] | None:
     reasons = list(reversed(quarantine["reasons"][:12]))  # largest at the top
     if not reasons:
         return None
-    labels = [_short(f"{r['stage']}: {r['reason']}", 60) for r in reasons]
+    labels = [_short(f"{r['stage']}: {r['reason']}", 56) for r in reasons]
     bar = go.Bar(x=[r["rows"] for r in reasons], y=labels, orientation="h", marker={"color": "#dc2626"},
                  text=[f"{r['rows']:,}" for r in reasons], textposition="auto",
                  hovertemplate="%{y}<br>%{x:,} rows<extra></extra>")
     height = max(160, 28 * len(reasons) + 50)
-    return _figure([bar], _layout(height=height, margin={"l": 8, "r": 16, "t": 8, "b": 32},
-                                  yaxis={"automargin": True}, xaxis={"title": {"text": "rows"}}))
+    left = 16 + 7 * max(len(label) for label in labels)  # room for the labels without plotly's automargin pass
+    return _figure([bar], _layout(height=height, margin={"l": left, "r": 16, "t": 8, "b": 32},
+                                  xaxis={"title": {"text": "rows"}}))
 
 
 def scores_figure(quality: dict[str, Any]) -> dict[str, Any] | None:

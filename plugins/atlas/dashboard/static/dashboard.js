@@ -1,6 +1,7 @@
 /* Atlas's page: draw the server-built plotly figures; keep Airflow links inside the Airflow UI. */
 (function () {
   "use strict";
+  performance.mark("atlas-script-start");  // plotly.js has loaded and run
   var figures = JSON.parse(document.getElementById("atlas-figures").textContent);
   var config = { displayModeBar: false, responsive: true };
   var drawn = Object.keys(figures).filter(function (id) { return document.getElementById(id); });
