@@ -123,7 +123,8 @@ def create_app() -> "FastAPI":
         return not request.url.path.startswith(f"{request.scope.get('root_path', '')}/api/")
 
     def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-        login = get_auth_manager().get_url_login(next_url=str(request.url)) if status == 401 else None
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # same site only
+        login = get_auth_manager().get_url_login(next_url=back) if status == 401 else None
         html = templates.get_template("error.html").render(status=status, message=message, login=login,
                                                            css=static_url(request, "dashboard.css"))
         return HTMLResponse(html, status_code=status, headers={**NO_STORE, **SECURITY_HEADERS})
