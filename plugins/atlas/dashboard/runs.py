@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 RECENT_RUNS = 10
+NOT_STARTED = datetime.max.replace(tzinfo=UTC)  # sorts tasks that have not started last
 
 
 def ui_root() -> str:
@@ -89,8 +90,7 @@ def task_states(session: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
             task["start_date"] = row.start_date
         if row.end_date and (task["end_date"] is None or row.end_date > task["end_date"]):
             task["end_date"] = row.end_date
-    ordered = sorted(tasks.values(), key=lambda t: (t["start_date"] is None, t["start_date"] or start_of_time(),
-                                                    t["task_id"]))
+    ordered = sorted(tasks.values(), key=lambda t: (t["start_date"] or NOT_STARTED, t["task_id"]))
     for task in ordered:
         states = task.pop("states")
         task["state"] = next(iter(states)) if len(states) == 1 else ", ".join(f"{n} {s}" for s, n in states.items())
@@ -100,6 +100,3 @@ def task_states(session: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         task["start_date"], task["end_date"] = _iso(task["start_date"]), _iso(task["end_date"])
     return ordered
 
-
-def start_of_time() -> datetime:
-    return datetime.min.replace(tzinfo=UTC)
