@@ -35,7 +35,7 @@ quality-trend: venv        ## quality score trend for a table: make quality-tren
 lint: venv
 	$(BIN)/ruff check .
 
-ui: venv                   ## Airflow UI (api-server, scheduler, dag-processor) on the demo warehouse
+ui: venv                   ## Airflow UI (api-server, scheduler, dag-processor) on the demo warehouse; prints the URLs of the UI and of Atlas's page
 	PYTHONPATH=$(CURDIR)/plugins $(BIN)/python -m atlas.ui
 
 warehouse-start: venv

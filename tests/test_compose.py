@@ -211,6 +211,16 @@ def test_core_settings_point_at_the_stack(stack, airflow_services):
         assert env[key], key
 
 
+def test_the_api_server_loads_atlas_page_and_links_marquez(stack, airflow_services):
+    """The plugins folder holds only Atlas's UI plugin; the page links Marquez's web UI on its host port."""
+    api = airflow_services["airflow-apiserver"]
+    folder = api["environment"]["AIRFLOW__CORE__PLUGINS_FOLDER"]
+    assert f"./plugins/atlas_dashboard_plugin.py:{folder}/atlas_dashboard_plugin.py:ro" in api["volumes"]
+    web_port = next(host for _, host, container in _host_ports(stack["services"]["marquez-web"])
+                    if container == "3000")
+    assert api["environment"]["ATLAS_MARQUEZ_URL"] == f"http://localhost:{web_port}"
+
+
 def test_openlineage_goes_to_marquez_over_http(stack, airflow_services):
     env = airflow_services["airflow-worker"]["environment"]
     transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])

@@ -198,6 +198,16 @@ def test_gold_contents(conn):
     assert _rows(conn, "SELECT count(*) FROM gold.customer_360 WHERE customer_lifetime_value < 0")[0][0] == 0
 
 
+def test_gold_rows_recorded_per_model_and_date(conn, specs):
+    """build_gold records each model's row count for the date (atlas_meta.run_metrics, stage gold)."""
+    recorded = dict(_rows(conn, "SELECT table_name, value::bigint FROM atlas_meta.run_metrics "
+                                "WHERE stage = 'gold' AND metric = 'rows' AND logical_date = %s", DS))
+    models = {m for spec in specs.values() for m in spec.gold.models}
+    assert set(recorded) == models
+    for model in models:
+        assert recorded[model] == _rows(conn, f"SELECT count(*) FROM gold.{model}")[0][0] > 0
+
+
 def test_ai_ready_outputs(conn, specs):
     for spec in specs.values():
         if spec.ai_ready is None:

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Lake: {settings.lake_url()}   Warehouse: {dsn}")
     print(f"Total time: {time.monotonic() - started:.1f} s")
     print("\nOpen the Airflow UI on this warehouse: make ui   (http://localhost:8080, user admin, "
-          "password printed by make ui)")
+          "password printed by make ui;\n  Atlas's page with these figures, charts and trends: "
+          "http://localhost:8080/plugin/atlas)")
     return 0 if all(s == "success" for s in states.values()) else 1
 
 

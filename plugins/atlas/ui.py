@@ -47,6 +47,17 @@ def standalone_env(port: int = 8080, airflow_home: Path | None = None) -> dict[s
     return env
 
 
+def banner(port: int, password: str) -> str:
+    """What ``make ui`` prints: where the UI and Atlas's page are, and the login."""
+    base = f"http://localhost:{port}"
+    return "\n".join([
+        f"Airflow UI: {base}   login: {USER} / {password}",
+        f"Atlas page: {base}/plugin/atlas   (Atlas in the UI's navigation; the page alone: {base}/atlas/, "
+        f"its JSON API: {base}/atlas/api/v1/tables)",
+        "DAGs start paused: unpause atlas_customers / atlas_orders in the UI, or trigger them.",
+    ])
+
+
 def main() -> None:
     port = int(os.environ.get("ATLAS_UI_PORT", "8080"))
     env = standalone_env(port)
@@ -56,9 +67,7 @@ def main() -> None:
         else env["AIRFLOW_CONN_ATLAS_WAREHOUSE"]
     with connect(dsn) as conn:
         ensure_warehouse(conn)
-    password = admin_password(Path(env["AIRFLOW_HOME"]))
-    print(f"Airflow UI: http://localhost:{port}   login: {USER} / {password}")
-    print("DAGs start paused: unpause atlas_customers / atlas_orders in the UI, or trigger them.")
+    print(banner(port, admin_password(Path(env["AIRFLOW_HOME"]))))
     os.execvpe("airflow", ["airflow", "standalone"], env)  # noqa: S606 - replaces this process
 
 

@@ -56,8 +56,13 @@ class DevTools:
         self.call("Page.navigate", url=url)
         wait_until(lambda: self.evaluate(ready), timeout, f"{url} to be ready", interval=0.5)
 
-    def screenshot(self, path: Path) -> bytes:
-        data = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+    def screenshot(self, path: Path, scale: float = 1.0) -> bytes:
+        """A PNG of the viewport; ``scale`` < 1 makes a smaller picture of the same view."""
+        params: dict[str, Any] = {"format": "png"}
+        if scale != 1.0:
+            width, height = self.evaluate("[innerWidth, innerHeight]")
+            params["clip"] = {"x": 0, "y": 0, "width": width, "height": height, "scale": scale}
+        data = base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return data
@@ -83,6 +88,7 @@ def headless_chromium(profile: Path, width: int = 1600, height: int = 1000,
     if browser is None:
         raise RuntimeError("Chromium is not installed (Debian: apt-get install -y chromium)")
     profile.mkdir(parents=True, exist_ok=True)
+    (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a previous browser's port, not this one's
     args = [browser, "--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--remote-debugging-port=0", f"--user-data-dir={profile}", f"--window-size={width},{height}",
             *(["--no-sandbox"] if os.geteuid() == 0 else []), "about:blank"]

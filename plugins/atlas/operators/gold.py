@@ -32,6 +32,7 @@ class BuildGoldOperator(AtlasOperator):
         from atlas.gold import run_model
         from atlas.operators.guards import guard_detectors, guard_leaks, structured_pii_columns
         from atlas.warehouse.pii_findings import load_findings
+        from atlas.warehouse.run_metrics import record_stage_metrics
         from atlas.warehouse.tables import ensure_tables
 
         specs = load_valid_specs(settings.tables_dir())
@@ -46,6 +47,10 @@ class BuildGoldOperator(AtlasOperator):
                 built[model] = run_model(conn, sql)
                 self.log.info("gold.%s: %d rows", model, built[model])
             ds = logical_ds(context)
+            with conn.cursor() as cur:  # rows per model and date, for Atlas's page in the Airflow UI
+                for model, rows in built.items():
+                    record_stage_metrics(cur, model, "gold", {"rows": rows}, context["run_id"], ds)
+            conn.commit()
             findings = load_findings(conn, self.spec.table, ds)
             guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built], ds)
             guard_detectors(conn, self.spec, [f"gold.{m}" for m in built])
