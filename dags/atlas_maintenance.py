@@ -1,4 +1,4 @@
-"""Atlas's own DAGs: atlas_maintenance (retention) and atlas_erasure (see plugins/atlas/maintenance/)."""
+"""Atlas's own Airflow DAGs: atlas_maintenance (retention) and atlas_erasure (plugins/atlas/maintenance/)."""
 
 from atlas.maintenance.dags import build_dags
 

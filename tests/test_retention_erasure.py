@@ -523,3 +523,4 @@ def test_purges_reported_to_openlineage(maintenance: dict[str, Any], tmp: Path) 
         maintenance["before"]["bronze.customers"][d] for d in (OLD, MID))
     assert facets[(f"version={OLD}", "ai_ready")]["filesDeleted"] == 4
 
+

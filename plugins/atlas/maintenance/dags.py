@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas import settings
-from atlas.config import TableSpec, load_valid_specs
+from atlas.config import TableSpec, load_table_specs
 
 MAINTENANCE_DAG_ID = "atlas_maintenance"
 ERASURE_DAG_ID = "atlas_erasure"
@@ -137,7 +137,13 @@ def erasure_dag(specs: Mapping[str, TableSpec]) -> Any:
     return dag
 
 
-def build_dags(tables_dir: Path | None = None) -> dict[str, Any]:
-    """Both DAGs over the valid table configs (a broken config is reported by the table DAGs)."""
-    specs = load_valid_specs(tables_dir or settings.tables_dir())
+def build_dags(tables_dir: Path | None = None, strict: bool | None = None) -> dict[str, Any]:
+    """Both DAGs over the valid table configs. A broken config is reported by the table DAGs'
+    file and left out here, or, in strict mode, raised (as the table DAGs' file does)."""
+    results = load_table_specs(tables_dir or settings.tables_dir())
+    if settings.strict_config() if strict is None else strict:
+        for result in results:
+            if result.error is not None:
+                raise result.error
+    specs = {r.spec.table: r.spec for r in results if r.spec is not None}
     return {MAINTENANCE_DAG_ID: maintenance_dag(specs), ERASURE_DAG_ID: erasure_dag(specs)}

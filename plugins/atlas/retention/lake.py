@@ -95,7 +95,7 @@ def purge_ai_ready(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: 
     with session_locks(conn, [ai_ready_lock_key(dataset.name)]):
         with conn.cursor() as cur:
             cur.execute("SELECT version FROM atlas_meta.ai_ready_versions WHERE dataset = %s "
-                        "ORDER BY published_at DESC LIMIT 1", (dataset.name,))
+                        "ORDER BY published_at DESC, version DESC LIMIT 1", (dataset.name,))
             current = (cur.fetchone() or [None])[0]
         conn.commit()
         expired = [(v, f) for v, f in dated_folders(dataset_dir(root, dataset.name), "version") if v < cut]
