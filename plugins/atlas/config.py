@@ -217,6 +217,11 @@ class RetentionSpec(_Model):
 class ErasureSpec(_Model):
     """How erasure requests for a data subject reach this table."""
 
+    keys: tuple[Identifier, ...] | None = Field(
+        default=None,
+        description="columns an erasure request may name, each identifying one data subject (an id, an "
+                    "email); pseudonymized or unprotected in silver. Default: the primary key if it is one column",
+    )
     references: dict[Identifier, Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")]] = Field(
         default_factory=dict,
         description="column -> '<table>.<column>' of the data subject it refers to (same raw value, same "
@@ -267,9 +272,14 @@ class TableSpec(_Model):
         unknown = sorted(set(self.pii.columns) - names)
         if unknown:
             raise ValueError(f"pii.columns names undeclared columns: {unknown}")
-        unknown = sorted(set(self.erasure.references) - names)
+        unknown = sorted((set(self.erasure.references) | set(self.erasure.keys or ())) - names)
         if unknown:
-            raise ValueError(f"erasure.references names undeclared columns: {unknown}")
+            raise ValueError(f"erasure names undeclared columns: {unknown}")
+        for key in self.erasure.keys or ():
+            policy = self.pii.columns.get(key)
+            if policy is not None and policy.strategy not in ("pseudonymize", "keep"):
+                raise ValueError(f"erasure.keys: '{key}' has strategy {policy.strategy} in silver; an erasure "
+                                 "can match only pseudonymized or kept columns")
         return self
 
     @property

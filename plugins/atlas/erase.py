@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
+    import psycopg2
+
     from atlas import storage
     from atlas.config import load_valid_specs
     from atlas.erasure import check, erase, validate_request
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             conn.close()
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except psycopg2.Error as exc:  # driver messages can quote row values: class and SQLSTATE only
+        print(f"error: {type(exc).__name__} (SQLSTATE {exc.pgcode})", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True, default=str))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from atlas import settings
-from atlas.config import load_valid_specs
+from atlas.config import TableSpec, load_valid_specs
 from atlas.erasure import key_columns, targets, validate_request
 from atlas.errors import AtlasErasureError
 
@@ -17,20 +18,27 @@ def specs():
     return load_valid_specs(settings.tables_dir())
 
 
-def test_key_columns_are_the_ones_silver_can_match(specs):
-    assert "customer_id" in key_columns(specs["customers"])
-    assert "email_address" in key_columns(specs["customers"]), "pseudonymized: matched by its pseudonym"
-    assert "city" in key_columns(specs["customers"]), "kept as is"
-    for masked in ("cpr_number", "phone_number", "address", "notes", "date_of_birth"):
-        assert masked not in key_columns(specs["customers"]), masked
+def test_key_columns_default_to_the_primary_key(specs):
+    assert key_columns(specs["customers"]) == ("customer_id",)
+    assert key_columns(specs["orders"]) == ("order_id",), "never status or currency: not one subject"
+
+
+def test_more_keys_can_be_declared_if_silver_can_match_them(specs):
+    customers = specs["customers"].model_dump(by_alias=True)
+    with_email = TableSpec.model_validate({**customers, "erasure": {"keys": ["customer_id", "email_address"]}})
+    assert key_columns(with_email) == ("customer_id", "email_address")
+    with pytest.raises(ValidationError, match="'cpr_number' has strategy redact in silver"):
+        TableSpec.model_validate({**customers, "erasure": {"keys": ["cpr_number"]}})
+    with pytest.raises(ValidationError, match="undeclared columns"):
+        TableSpec.model_validate({**customers, "erasure": {"keys": ["no_such_column"]}})
 
 
 def test_a_customer_request_reaches_their_orders(specs):
     request = validate_request(specs, "customers", "customer_id", SECRET)
     assert [(t.table, t.column) for t in targets(specs, request)] == [("customers", "customer_id"),
                                                                      ("orders", "customer_id")]
-    only_orders = validate_request(specs, "orders", "customer_id", SECRET)
-    assert [(t.table, t.column) for t in targets(specs, only_orders)] == [("orders", "customer_id")]
+    one_order = validate_request(specs, "orders", "order_id", "O00000001")
+    assert [(t.table, t.column) for t in targets(specs, one_order)] == [("orders", "order_id")]
 
 
 def test_the_request_never_shows_its_key(specs):

@@ -45,9 +45,11 @@ class ErasureRequest:
 
 
 def key_columns(spec: TableSpec) -> tuple[str, ...]:
-    """Columns an erasure can match by: silver keeps them pseudonymized (or raw), not masked,
-    redacted, encrypted or generalized beyond recognition."""
-    return tuple(c for c in spec.table_schema.column_names
+    """Columns a request may name: ``erasure.keys``, else a one-column primary key; only those
+    silver keeps pseudonymized (or raw), never masked, redacted, encrypted or generalized."""
+    primary = spec.table_schema.primary_key
+    keys = spec.erasure.keys if spec.erasure.keys is not None else (primary if len(primary) == 1 else ())
+    return tuple(c for c in keys
                  if (policy := spec.pii.columns.get(c)) is None or policy.strategy in MATCHABLE_STRATEGIES)
 
 
@@ -60,7 +62,7 @@ def validate_request(specs: Mapping[str, TableSpec], table: object, key_column: 
     allowed = key_columns(spec)
     if not isinstance(key_column, str) or key_column not in allowed:
         raise AtlasErasureError(f"{key_column!r} is not a key column of {table}; erasure can match by: "
-                                f"{', '.join(allowed)}")
+                                f"{', '.join(allowed) or 'nothing (set erasure.keys)'}")
     if not isinstance(key_value, str):
         raise AtlasErasureError(f"the key value must be a string, not {type(key_value).__name__}")
     if not key_value or len(key_value) > MAX_KEY_CHARS:
