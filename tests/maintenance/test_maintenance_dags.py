@@ -37,6 +37,7 @@ def test_erasure_dag_is_triggered_only(dags):
     assert type(dag.timetable).__name__ == "NullTimetable", "schedule=None: runs only when triggered"
     assert dag.max_active_runs == 1
     assert [t.task_id for t in dag.tasks] == ["erase_subject"]
+    assert [type(n).__name__ for n in dag.task_dict["erase_subject"].on_failure_callback] == ["SlackAlert"]
 
 
 @pytest.mark.parametrize("dag_id", ["atlas_maintenance", "atlas_erasure"])

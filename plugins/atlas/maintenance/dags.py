@@ -90,6 +90,17 @@ def erasure_params(specs: Mapping[str, TableSpec]) -> dict[str, Any]:
     }
 
 
+def _alerts(specs: Mapping[str, TableSpec]) -> list[Any]:
+    """Failure alerts for a request not bound to one table: every table's recipients and channels."""
+    from atlas.alerts import EmailAlert, SlackAlert
+
+    emails = sorted({address for spec in specs.values() for address in spec.alerts.email})
+    email_conns = sorted({spec.alerts.email_conn_id for spec in specs.values() if spec.alerts.email})
+    slack_conns = sorted({spec.alerts.slack_conn_id for spec in specs.values() if spec.alerts.slack_conn_id})
+    return ([EmailAlert(conn, to=emails) for conn in email_conns[:1]]
+            + [SlackAlert(conn) for conn in slack_conns])
+
+
 def _no_lineage(dag: Any) -> None:
     """No OpenLineage events for erasure runs: the provider's run facets carry the run's conf,
     which holds the raw key. The switch is a const param, so a run's conf cannot turn it back on."""
@@ -132,6 +143,7 @@ def erasure_dag(specs: Mapping[str, TableSpec]) -> Any:
         params=erasure_params(specs),
     ) as dag:
         EraseSubjectOperator(task_id="erase_subject", execution_timeout=ERASURE_TIMEOUT,
+                             on_failure_callback=_alerts(specs),
                              doc_md="Erases the requested data subject; counts and pseudonym only in the result.")
     _no_lineage(dag)
     return dag
