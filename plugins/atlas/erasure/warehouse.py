@@ -13,7 +13,7 @@ from typing import Any
 from atlas.ai_ready.features import quote_ident
 from atlas.config import TableSpec
 from atlas.erasure.request import Target
-from atlas.warehouse.tables import silver_types
+from atlas.schema import silver_types
 
 LAYERS = ("bronze", "quarantine", "silver")
 TEXT_TYPES = ("text", "character varying", "character")
