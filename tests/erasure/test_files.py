@@ -127,20 +127,25 @@ def test_parquet_keeps_schema_and_codec(tmp_path):
 
 def test_erase_from_files_covers_the_archive_leftovers_and_the_landed_copy(tmp_path, wh_conn, monkeypatch):
     """Every archived copy (also for another date), a hidden leftover holding the key, and the
-    landed file bronze recorded; a landed path outside the landing root is never touched."""
-    spec = _spec("csv").model_copy(update={"table": "people_erasure_files"})
+    landed files ingest recorded, below the landing root or an allowed root; a recorded path
+    outside them is never touched."""
+    allowed = tmp_path / "exports"
+    base = _spec("csv")
+    spec = base.model_copy(update={"table": "people_erasure_files", "source": base.source.model_copy(
+        update={"allowed_roots": (f"file://{allowed}",)})})
     lake, landing = tmp_path / "lake", tmp_path / "landing"
     content = b"".join(CSV_RECORDS[:3])
     archived = [lake / "bronze" / spec.table / f"ingest_date={d}" / "0123456789abcdef__people.csv"
                 for d in ("2026-11-01", "2026-11-02")]
     leftover = lake / "bronze" / spec.table / "ingest_date=2026-11-03" / ".0123__people.csv.partial"
     landed, outside = landing / "people" / "2026-11-01" / "people.csv", tmp_path / "elsewhere.csv"
-    for path in (*archived, leftover, landed, outside):
+    exported = allowed / "people.csv"
+    for path in (*archived, leftover, landed, exported, outside):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     with wh_conn.cursor() as cur:
         cur.execute("DELETE FROM atlas_meta.ingested_files WHERE table_name = %s", (spec.table,))
-        for source in (landed, outside):
+        for source in (landed, exported, outside):
             cur.execute("INSERT INTO atlas_meta.ingested_files (table_name, source_checksum, source_file, "
                         "archive_path, logical_date, run_id, row_count) VALUES (%s, %s, %s, 'a', '2026-11-01', "
                         "'r', 2)", (spec.table, str(source), f"file://{source}"))
@@ -151,9 +156,9 @@ def test_erase_from_files_covers_the_archive_leftovers_and_the_landed_copy(tmp_p
         with wh_conn.cursor() as cur:
             cur.execute("DELETE FROM atlas_meta.ingested_files WHERE table_name = %s", (spec.table,))
         wh_conn.commit()
-    assert counts == {"archive_files": 2, "landing_files": 1, "file_rows": 3, "leftover_files": 1}
+    assert counts == {"archive_files": 2, "landing_files": 2, "file_rows": 4, "leftover_files": 1}
     expected = CSV_RECORDS[0] + CSV_RECORDS[1]
-    assert [p.read_bytes() for p in (*archived, landed)] == [expected] * 3
+    assert [p.read_bytes() for p in (*archived, landed, exported)] == [expected] * 4
     assert not leftover.exists()
     assert outside.read_bytes() == content, "outside the landing root: never rewritten"
 

@@ -211,7 +211,7 @@ def _read_back(path: ObjectStoragePath, spec: TableSpec, column: str, raw: str) 
 
 def rewrite_without(path: ObjectStoragePath, spec: TableSpec, column: str, raw: str) -> Rewrite:
     """Remove the subject's records from one raw file in place (through a work copy beside it)."""
-    from atlas.ai_ready.lake import url_of
+    from atlas.storage import url_of
 
     url = url_of(path)
     wanted = needles(spec, raw)
@@ -257,10 +257,15 @@ def archived_files(spec: TableSpec, lake_root: ObjectStoragePath) -> list[Object
 
 
 def landed_files(conn: Any, spec: TableSpec, landing_root: ObjectStoragePath) -> list[ObjectStoragePath]:
-    """The landed files ingested into the table that are still in the landing area."""
-    from atlas.ai_ready.lake import url_of
+    """The landed files ingested into the table that are still there: only below the landing
+    root or one of the table's ``source.allowed_roots`` (where a run may have read them)."""
+    from airflow.sdk import ObjectStoragePath
 
-    root = url_of(landing_root).rstrip("/") + "/"
+    from atlas import settings, sources
+    from atlas.storage import url_of
+
+    landing = sources.parse_root(url_of(landing_root))
+    extra = [sources.parse_root(url) for url in spec.source.allowed_roots]
     with conn.cursor() as cur:
         cur.execute("SELECT DISTINCT source_file FROM atlas_meta.ingested_files WHERE table_name = %s "
                     "ORDER BY 1", (spec.table,))
@@ -268,10 +273,18 @@ def landed_files(conn: Any, spec: TableSpec, landing_root: ObjectStoragePath) ->
     conn.rollback()
     found = []
     for url in urls:
-        if url.startswith(root):  # only ever below the landing root
-            path = landing_root / url[len(root):]
-            if path.is_file():
-                found.append(path)
+        try:
+            target = sources.parse_root(url)
+        except ValueError:
+            continue
+        if landing.contains(target):
+            path = landing_root / target.path[len(landing.path):].lstrip("/")
+        elif any(root.contains(target) for root in extra):
+            path = ObjectStoragePath(url, conn_id=settings.storage_conn_id() if target.scheme == "s3" else None)
+        else:
+            continue
+        if path.is_file():
+            found.append(path)
     return found
 
 
