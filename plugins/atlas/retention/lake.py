@@ -47,8 +47,11 @@ class _Deleted:
         self.files = 0
         self.objects: list[str] = []
 
+    def purge(self, table: str, layer: str, days: int, cutoff: date) -> Purge:
+        return Purge(table, layer, days, cutoff.isoformat(), tuple(self.dates), 0, self.files, tuple(self.objects))
+
     def delete(self, folders: Iterable[tuple[str, ObjectStoragePath]]) -> None:
-        from atlas.ai_ready.lake import url_of
+        from atlas.storage import url_of
 
         for day, folder in folders:
             files = files_under(folder)
@@ -56,6 +59,14 @@ class _Deleted:
             self.dates.append(day)
             self.files += files
             self.objects.append(url_of(folder))
+
+
+def _record_alone(conn: Any, purge: Purge, run_id: str) -> None:
+    """Record a purge of files in a transaction of its own (if it deleted anything)."""
+    if purge.changed:
+        with conn.cursor() as cur:
+            record(cur, purge, run_id)
+        conn.commit()
 
 
 def purge_archive(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: str,
@@ -66,23 +77,19 @@ def purge_archive(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: s
     deleted = _Deleted()
     try:
         deleted.delete(expired)
-    finally:
-        purge = Purge(spec.table, "archive", days, cutoff.isoformat(), tuple(deleted.dates), 0, deleted.files,
-                      tuple(deleted.objects))
-        if purge.changed:
-            with conn.cursor() as cur:
-                record(cur, purge, run_id)
-            conn.commit()
+    finally:  # also after a failure: what is gone is recorded
+        purge = deleted.purge(spec.table, "archive", days, cutoff)
+        _record_alone(conn, purge, run_id)
     return purge
 
 
 def purge_ai_ready(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: str,
                    root: ObjectStoragePath) -> Purge | None:
-    """Delete AI-ready versions dated before ``cutoff``: lake folders, version rows, and the
-    ``ai_ready.<name>`` table when the version it holds (the last published) is expired.
+    """Delete AI-ready versions dated before ``cutoff``: lake folders, then in one transaction
+    their version rows, and ``ai_ready.<name>`` when the version it holds (the last published)
+    is expired. ``rows`` counts the dataset rows of the deleted versions.
 
     Holds the dataset's publish lock, so no publish of the same dataset runs meanwhile.
-    ``rows`` counts the dataset rows of the deleted versions.
     """
     from atlas.ai_ready.lake import dataset_dir
     from atlas.warehouse.locks import ai_ready_lock_key, session_locks
@@ -98,32 +105,30 @@ def purge_ai_ready(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: 
                         "ORDER BY published_at DESC, version DESC LIMIT 1", (dataset.name,))
             current = (cur.fetchone() or [None])[0]
         conn.commit()
-        expired = [(v, f) for v, f in dated_folders(dataset_dir(root, dataset.name), "version") if v < cut]
         deleted = _Deleted()
-        failed = True
         try:
-            deleted.delete(expired)
-            failed = False
-        finally:
-            versions, rows, objects = set(deleted.dates), 0, list(deleted.objects)
-            try:
-                with conn.cursor() as cur:
-                    if not failed:  # version rows only once their folders are gone
-                        cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s AND version < %s "
-                                    "RETURNING version, row_count", (dataset.name, cut))
-                        for version, count in cur.fetchall():
-                            versions.add(version)
-                            rows += count
-                        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-                        if current is not None and current < cut and cur.fetchone()[0]:
-                            cur.execute(f"DROP TABLE {table}")
-                            objects.append(table)
-                    purge = Purge(spec.table, "ai_ready", days, cut, tuple(sorted(versions)), rows,
-                                  deleted.files, tuple(objects))
-                    if purge.changed:
-                        record(cur, purge, run_id)
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+            deleted.delete((v, f) for v, f in dated_folders(dataset_dir(root, dataset.name), "version") if v < cut)
+        except BaseException:  # version rows stay until their folders are gone; the files are recorded
+            _record_alone(conn, deleted.purge(spec.table, "ai_ready", days, cutoff), run_id)
+            raise
+        versions, rows, objects = set(deleted.dates), 0, list(deleted.objects)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s AND version < %s "
+                            "RETURNING version, row_count", (dataset.name, cut))
+                for version, count in cur.fetchall():
+                    versions.add(version)
+                    rows += count
+                cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+                if current is not None and current < cut and cur.fetchone()[0]:
+                    cur.execute(f"DROP TABLE {table}")
+                    objects.append(table)
+                purge = Purge(spec.table, "ai_ready", days, cut, tuple(sorted(versions)), rows, deleted.files,
+                              tuple(objects))
+                if purge.changed:
+                    record(cur, purge, run_id)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
     return purge
