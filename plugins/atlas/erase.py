@@ -12,11 +12,13 @@ shows counts and the pseudonym, never the key. Same engine as the ``atlas_erasur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import sys
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from atlas import settings
 from atlas.errors import AtlasError
@@ -26,6 +28,35 @@ def _read_key(from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     return getpass.getpass("key value (not shown): ")
+
+
+def _run(args: argparse.Namespace, key: str) -> dict[str, Any]:
+    """Validate, then erase or check; the result holds counts and the pseudonym only."""
+    from atlas import storage
+    from atlas.config import load_valid_specs
+    from atlas.erasure import check, erase, validate_request
+    from atlas.pii import load_keys
+    from atlas.warehouse import connect, ensure_warehouse
+
+    specs = load_valid_specs(settings.tables_dir())
+    request = validate_request(specs, args.table, args.key_column, key)
+    hmac_key = load_keys().hmac_key
+    conn = connect()
+    try:
+        ensure_warehouse(conn)
+        if args.check:
+            left = check(conn, specs, request, hmac_key)
+            return {"subject_pseudonym": request.pseudonym(hmac_key), "remaining": left,
+                    "message": "nothing of the subject is left" if not left
+                    else f"the subject is still in {len(left)} place(s)"}
+        now = datetime.now(UTC)
+        report = erase(conn, specs, request, hmac_key=hmac_key, lake_root=storage.lake_root(),
+                       landing_root=storage.landing_root(),
+                       request_id=f"cli__{now:%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:8]}",
+                       requested_by=f"cli:{getpass.getuser()}", requested_at=now)
+        return report.summary()
+    finally:
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,33 +70,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg2
 
-    from atlas import storage
-    from atlas.config import load_valid_specs
-    from atlas.erasure import check, erase, validate_request
-    from atlas.pii import load_keys
-    from atlas.warehouse import connect, ensure_warehouse
-
-    specs = load_valid_specs(settings.tables_dir())
+    key = _read_key(args.key_stdin)
     try:
-        request = validate_request(specs, args.table, args.key_column, _read_key(args.key_stdin))
-        hmac_key = load_keys().hmac_key
-        conn = connect()
-        try:
-            ensure_warehouse(conn)
-            if args.check:
-                left = check(conn, specs, request, hmac_key)
-                result = {"subject_pseudonym": request.pseudonym(hmac_key), "remaining": left,
-                          "message": "nothing of the subject is left" if not left
-                          else f"the subject is still in {len(left)} place(s)"}
-            else:
-                now = datetime.now(UTC)
-                report = erase(conn, specs, request, hmac_key=hmac_key, lake_root=storage.lake_root(),
-                               landing_root=storage.landing_root(),
-                               request_id=f"cli__{now:%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:8]}",
-                               requested_by=f"cli:{getpass.getuser()}", requested_at=now)
-                result = report.summary()
-        finally:
-            conn.close()
+        with contextlib.redirect_stdout(sys.stderr):  # logs go to stderr: stdout carries only the result
+            result = _run(args, key)
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
