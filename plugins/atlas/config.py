@@ -189,6 +189,46 @@ class AiReadySpec(_Model):
         return value
 
 
+RetentionDays = Annotated[int | None, Field(ge=0)]
+
+
+class RetentionSpec(_Model):
+    """Days each layer is kept, counted back from the maintenance run's date by logical date.
+
+    ``0`` or ``null`` keeps the layer forever. ``atlas_maintenance`` deletes what is older.
+    """
+
+    bronze: RetentionDays = Field(
+        default=90, description="bronze rows (by logical date) and the lake's raw archive (ingest_date folders)")
+    quarantine: RetentionDays = Field(default=90, description="quarantined rows (by logical date)")
+    silver: RetentionDays = Field(
+        default=365, description="silver rows whose last load (logical date) is older than this")
+    gold: RetentionDays = Field(
+        default=730, description="gold tables of this table's models whose latest build (as_of_date) is older "
+                                 "are dropped; rebuilt models hold only what silver still holds")
+    ai_ready: RetentionDays = Field(
+        default=365, description="AI-ready versions (lake folder, version row) older than this")
+
+    def days(self, layer: str) -> int | None:
+        """The period of ``layer`` in days, or None when the layer is kept forever."""
+        return getattr(self, layer) or None
+
+
+class ErasureSpec(_Model):
+    """How erasure requests for a data subject reach this table."""
+
+    keys: tuple[Identifier, ...] | None = Field(
+        default=None,
+        description="columns an erasure request may name, each identifying one data subject (an id, an "
+                    "email); pseudonymized or unprotected in silver. Default: the primary key if it is one column",
+    )
+    references: dict[Identifier, Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")]] = Field(
+        default_factory=dict,
+        description="column -> '<table>.<column>' of the data subject it refers to (same raw value, same "
+                    "pseudonym); erasing that subject erases this table's rows that refer to it",
+    )
+
+
 class AlertSpec(_Model):
     email: tuple[str, ...] = ()
     email_conn_id: str = "smtp_default"
@@ -219,6 +259,9 @@ class TableSpec(_Model):
     gold: GoldSpec = GoldSpec()
     ai_ready: AiReadySpec | None = None
     alerts: AlertSpec = AlertSpec()
+    retention: RetentionSpec = Field(
+        default=RetentionSpec(), description="days to keep per layer (by logical date); 0 or null = keep forever")
+    erasure: ErasureSpec = ErasureSpec()
     links: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -229,6 +272,14 @@ class TableSpec(_Model):
         unknown = sorted(set(self.pii.columns) - names)
         if unknown:
             raise ValueError(f"pii.columns names undeclared columns: {unknown}")
+        unknown = sorted((set(self.erasure.references) | set(self.erasure.keys or ())) - names)
+        if unknown:
+            raise ValueError(f"erasure names undeclared columns: {unknown}")
+        for key in self.erasure.keys or ():
+            policy = self.pii.columns.get(key)
+            if policy is not None and policy.strategy not in ("pseudonymize", "keep"):
+                raise ValueError(f"erasure.keys: '{key}' has strategy {policy.strategy} in silver; an erasure "
+                                 "can match only pseudonymized or kept columns")
         return self
 
     @property

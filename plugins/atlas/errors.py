@@ -77,3 +77,7 @@ class AtlasDatabaseError(AtlasError):
         name = (errorcodes.lookup(code) if code else type(exc).__name__).lower().replace("_", " ")
         return cls(f"the warehouse refused a statement ({name}, SQLSTATE {code}); the transaction was "
                    "rolled back and nothing was published; row values are not shown", origin)
+
+
+class AtlasErasureError(AtlasError):
+    """An erasure request is invalid or could not be completed. Never carries the key value."""

@@ -13,6 +13,7 @@ from atlas.config import load_table_specs
 from atlas.factory import STAGES
 
 DAGS = settings.PROJECT_ROOT / "dags"
+OWN_DAGS = ["atlas_erasure", "atlas_maintenance"]  # tests/maintenance/test_maintenance_dags.py
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def _table_names() -> list[str]:
 
 def test_dag_file_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dag_ids) == sorted(f"atlas_{t}" for t in _table_names())
+    assert sorted(dagbag.dag_ids) == sorted([f"atlas_{t}" for t in _table_names()] + OWN_DAGS)
 
 
 @pytest.mark.parametrize("table", _table_names())
@@ -57,7 +58,7 @@ def test_dag_settings(dagbag, table):
 
 
 def test_schedule_is_daily_by_default(dagbag):
-    for dag in dagbag.dags.values():
+    for dag in (dagbag.dags[f"atlas_{t}"] for t in _table_names()):
         assert dag.timetable.expression == "0 0 * * *", dag.dag_id  # @daily
 
 
@@ -71,7 +72,7 @@ def test_broken_config_breaks_only_its_own_dag(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("ATLAS_TABLES_DIR", str(tmp_path))
     monkeypatch.setenv("ATLAS_STRICT_CONFIG", "0")
     bag = DagBag(dag_folder=str(DAGS))
-    assert "atlas_customers" in bag.dag_ids
+    assert "atlas_customers" in bag.dag_ids and set(OWN_DAGS) <= set(bag.dag_ids)
     assert "atlas_orders" not in bag.dag_ids
     (error,) = bag.import_errors.values()
     assert "orders.yml" in error and "source.format" in error
@@ -87,12 +88,14 @@ def test_dag_file_parses_without_io_beyond_yaml(monkeypatch):
     import psycopg2
 
     from atlas.factory import build_dags
+    from atlas.maintenance.dags import build_dags as build_own_dags
 
     def refuse(*args, **kwargs):
         raise AssertionError("DAG parsing opened a database connection")
 
     monkeypatch.setattr(psycopg2, "connect", refuse)
     assert set(build_dags(strict=True)) == {f"atlas_{t}" for t in _table_names()}
+    assert sorted(build_own_dags(strict=True)) == OWN_DAGS
 
 
 def test_execution_timeouts_grow_with_the_configured_size():

@@ -39,6 +39,7 @@ class Manifest:
     files: tuple[DataFile, ...]
     content_hash: str  # sha256 over the data files' bytes in split order
     created_with: tuple[tuple[str, str], ...]
+    erasures: tuple[tuple[str, int], ...] = ()  # (erasure request id, rows removed) after publishing
     uri: str = field(default="", compare=False)
 
     @property
@@ -74,6 +75,8 @@ class Manifest:
                       for f in self.files],
             "content_hash": self.content_hash,
             "created_with": dict(self.created_with),
+            **({"erasures": [{"request_id": r, "rows_removed": n} for r, n in self.erasures]}
+               if self.erasures else {}),
         }
 
     def to_json(self) -> str:
@@ -101,6 +104,7 @@ class Manifest:
             files=tuple(DataFile(f["split"], f["path"], f["rows"], f["bytes"], f["sha256"]) for f in data["files"]),
             content_hash=data["content_hash"],
             created_with=tuple(data["created_with"].items()),
+            erasures=tuple((e["request_id"], e["rows_removed"]) for e in data.get("erasures", ())),
             uri=uri,
         )
 

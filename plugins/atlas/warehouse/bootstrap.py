@@ -7,7 +7,7 @@ from typing import Any
 from atlas import settings
 
 SCHEMAS = ("bronze", "silver", "gold", "ai_ready", "quarantine", "atlas_meta")
-DDL_FILES = ("atlas_meta.sql", "quality.sql")  # in order; each is idempotent
+DDL_FILES = ("atlas_meta.sql", "quality.sql", "retention.sql")  # in order; each is idempotent
 
 
 def ensure_warehouse(conn: Any) -> None:
