@@ -228,3 +228,29 @@ def test_table_without_gold_models_has_nothing_to_check(wh, specs):
     spec = specs["orders"].model_copy(update={"gold": specs["orders"].gold.model_copy(update={"models": ()})})
     report = wh.run("orders", "gold", spec=spec)
     assert report.results == [] and report.passed and report.overall == 100.0
+
+
+def test_kind_threshold_and_column_come_from_sodas_own_parse(wh, tmp_path, monkeypatch):
+    """Soda parsed the check lines already: what a check measures, its threshold and its column
+    are read from Soda's checks, never parsed again from SodaCL text."""
+    import yaml
+
+    from atlas.quality import sodacl
+
+    (tmp_path / "silver").mkdir()
+    (tmp_path / "silver" / "orders.yml").write_text(yaml.safe_dump({"checks for orders [atlas_slice]": [
+        {"row_count between 1 and 10": {"name": "row_count", "attributes": {"dimension": "completeness"}}},
+        {"max(order_amount)": {"name": "order_amount_sane", "warn": "when > 100000", "fail": "when > 1000000",
+                               "attributes": {"dimension": "accuracy"}}},
+    ]}))
+    monkeypatch.setattr(sodacl, "soda_dir", lambda: tmp_path)
+    wh.silver("orders", clean_orders())
+    results = {r.name: r for r in wh.run("orders").results}
+    assert (results["row_count"].kind, results["row_count"].threshold) == ("row_count", "between 1 and 10")
+    assert (results["order_amount_sane"].kind, results["order_amount_sane"].threshold) == (
+        "max", "warn when > 100000; fail when > 1000000")
+    assert results["order_amount_sane"].outcome == "pass" and results["order_amount_sane"].measured_value == 100
+    unique = results["order_id_unique"]
+    assert (unique.kind, unique.threshold, unique.column) == ("duplicate_count", "= 0", "order_id")
+    assert (results["order_date_fresh"].kind, results["order_date_fresh"].threshold) == ("freshness", "< 1d")
+    assert results["schema_columns_present"].threshold == "no missing columns"  # Atlas's own wording

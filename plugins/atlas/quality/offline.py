@@ -24,15 +24,9 @@ def soda_config_file() -> str:
 
 def disable_telemetry() -> None:
     """Make Soda's config and telemetry singletons opt out before any scan is created."""
-    from soda.common.config_helper import ConfigHelper
+    from atlas.compat import soda_telemetry_off
 
-    helper = ConfigHelper.get_instance(soda_config_file())
-    helper.config["send_anonymous_usage_stats"] = False  # in memory, whichever file was loaded first
-    from soda.telemetry.soda_telemetry import SodaTelemetry
-
-    telemetry = SodaTelemetry.get_instance()
-    if getattr(telemetry, "_SodaTelemetry__send", False):  # created earlier by someone else's import
-        telemetry._SodaTelemetry__send = False
+    soda_telemetry_off(soda_config_file())
 
 
 def count_only_sampler() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas.compat import SodaCheck
 from atlas.quality.model import CheckResult
 from atlas.quality.sodacl import CheckMeta
 
@@ -39,25 +40,29 @@ def outcome_of(soda_outcome: str | None, severity: str) -> str:
 
 
 def to_results(
-    layer: str, catalog: dict[tuple[str, str], CheckMeta], soda_checks: list[dict[str, Any]]
+    layer: str, catalog: dict[tuple[str, str], CheckMeta], soda_checks: list[SodaCheck]
 ) -> list[CheckResult]:
-    """One result per catalogued check; checks Soda could not evaluate become ``error``."""
-    by_key = {(c.get("table"), c.get("name")): c for c in soda_checks}
+    """One result per catalogued check; checks Soda could not evaluate become ``error``.
+
+    Kind, threshold and column come from Soda's own parse of the check (an explicit Atlas
+    ``threshold``/``column`` attribute wins); outcome and measured value from its result."""
+    by_key = {(c.result.get("table"), c.result.get("name")): c for c in soda_checks}
     results = []
     for key, meta in catalog.items():
         soda = by_key.get(key)
-        severity = _attribute(soda, "severity") or meta.severity
+        result = soda.result if soda else None
+        severity = _attribute(result, "severity") or meta.severity
         results.append(CheckResult(
             table=meta.dataset,
             layer=layer,
             name=meta.name,
-            dimension=_attribute(soda, "dimension") or meta.dimension,
+            dimension=_attribute(result, "dimension") or meta.dimension,
             severity=severity,
-            outcome=outcome_of(soda.get("outcome") if soda else None, severity),
-            measured_value=measured_value(soda.get("diagnostics") or {}) if soda else None,
-            threshold=meta.threshold,
-            column=meta.column,
-            kind=meta.kind,
+            outcome=outcome_of(result.get("outcome") if result else None, severity),
+            measured_value=measured_value(result.get("diagnostics") or {}) if result else None,
+            threshold=meta.threshold or (soda.threshold if soda else None),
+            column=meta.column or (soda.column if soda else None),
+            kind=soda.kind if soda else None,
         ))
     return results
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from atlas import compat
+from atlas.compat import SodaCheck
 from atlas.quality import offline
 
 DATA_SOURCE = "atlas_warehouse"
@@ -19,9 +21,10 @@ NOT_COMPUTED = re.compile(r"^Metrics .* were not computed for check ")
 
 @dataclass
 class ScanOutput:
-    """Soda's per-check dicts (outcome, diagnostics; no rows) and sanitized error messages."""
+    """Soda's checks (result dicts with outcome and diagnostics, no rows; kind, threshold and column
+    from Soda's own parse) and sanitized error messages."""
 
-    checks: list[dict[str, Any]]
+    checks: list[SodaCheck]
     errors: list[str] = field(default_factory=list)
 
 
@@ -62,6 +65,7 @@ def run_scan(
     dsn: str, schema: str, sodacl: str, variables: dict[str, str], identifiers: set[str] | None = None
 ) -> ScanOutput:
     """Execute ``sodacl`` on ``schema``: no telemetry, no samples, Soda's own logs silenced."""
+    compat.warn_on_drift()
     with offline.quiet_soda_logs():
         offline.disable_telemetry()
         from soda.scan import Scan
@@ -71,26 +75,17 @@ def run_scan(
     scan.set_data_source_name(DATA_SOURCE)
     scan.add_configuration_yaml_str(data_source_yaml(dsn, schema))
     scan.sampler = offline.count_only_sampler()
-    scan._configuration.samples_limit = 0  # skip failed-row queries; hand-written limits still hit the sampler
+    compat.soda_disable_samples(scan)  # skip failed-row queries; hand-written limits still hit the sampler
     scan.add_variables(variables)
     scan.add_sodacl_yaml_str(sodacl, file_name="atlas_checks.yml")
     try:
         with offline.quiet_soda_logs():
             scan.execute()
     finally:
-        _disconnect(scan)
+        compat.soda_disconnect(scan)
     known = set(identifiers or ()) | {schema}
     messages = [log.message for log in scan.get_error_logs() if not NOT_COMPUTED.match(log.message)]
     errors = list(dict.fromkeys(offline.sanitize(m, known) for m in messages))
     if len(errors) > MAX_ERRORS:
         errors = [*errors[:MAX_ERRORS], f"... and {len(errors) - MAX_ERRORS} more"]
-    return ScanOutput(checks=scan.get_scan_results().get("checks", []), errors=errors)
-
-
-def _disconnect(scan: Any) -> None:
-    """Close Soda's connections: 3.5.6 leaves them open and idle in a transaction, holding locks."""
-    for data_source in scan._data_source_manager.data_sources.values():
-        try:
-            data_source.disconnect()
-        except Exception:  # noqa: BLE001, S110 - already closed or broken; nothing to release
-            pass
+    return ScanOutput(checks=compat.soda_checks(scan), errors=errors)

@@ -10,7 +10,6 @@ as ``checks for <table>`` see the whole table.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,12 @@ from atlas.quality.model import DIMENSIONS, LAYERS, SEVERITIES
 
 SLICE_COLUMN = "_atlas_logical_date"
 CHECKS_PREFIX = "checks for "
-COMPARATORS = ("<=", ">=", "!=", "=", "<", ">")
 
 
 @dataclass(frozen=True)
 class CheckMeta:
-    """What Atlas needs to know about a check besides Soda's outcome."""
+    """Atlas's attributes of a check (dimension, severity; optional threshold and column text).
+    What the check measures and its threshold as Soda parsed it come with Soda's results."""
 
     dataset: str
     name: str
@@ -38,7 +37,6 @@ class CheckMeta:
     severity: str
     threshold: str | None
     column: str | None
-    kind: str
 
 
 def soda_dir() -> Path:
@@ -82,7 +80,7 @@ def build_document(spec: TableSpec, layer: str, checks_dir: Path | None = None) 
 
 
 def catalog(sodacl: str | dict[str, Any]) -> dict[tuple[str, str], CheckMeta]:
-    """Parse dimension, severity, threshold and column of every check back out of SodaCL."""
+    """Every check of a document with the attributes Atlas gave it, by (dataset, name)."""
     doc = yaml.safe_load(sodacl) if isinstance(sodacl, str) else sodacl
     found: dict[tuple[str, str], CheckMeta] = {}
     for header, section in (doc or {}).items():
@@ -149,9 +147,6 @@ def _normalize(path: Path, where: str, item: Any, spec: TableSpec) -> dict[str, 
     attrs["severity"] = spec.quality.severity.get(name, attrs.get("severity", default))
     if attrs["severity"] not in SEVERITIES:
         raise AtlasConfigError(str(path), where, f"attributes.severity must be one of {list(SEVERITIES)}")
-    attrs.setdefault("threshold", _threshold(str(line), cfg))
-    if attrs["threshold"] is None:
-        del attrs["threshold"]
     return {line: {**cfg, "name": name, "attributes": attrs}}
 
 
@@ -159,33 +154,7 @@ def _meta_of(dataset: str, item: dict[str, Any]) -> CheckMeta:
     line, cfg = next(iter(item.items()))
     attrs = cfg.get("attributes", {})
     return CheckMeta(dataset, cfg.get("name") or line, attrs["dimension"], attrs["severity"],
-                     attrs.get("threshold"), attrs.get("column"), check_kind(str(line)))
-
-
-def check_kind(line: str) -> str:
-    """The Soda metric or check type of a check line: missing_count, schema, failed rows, a user metric..."""
-    head = re.split(r"[\s(<>=!]", line.strip(), maxsplit=1)[0]
-    if line.startswith("failed rows"):
-        return "failed rows"
-    if line.startswith("values in"):
-        return "reference"
-    return head
-
-
-def _threshold(line: str, cfg: dict[str, Any]) -> str | None:
-    """The comparison part of a check line ('= 0', 'between 1 and 9'), plus warn/fail conditions."""
-    parts = []
-    depth = 0
-    for i, ch in enumerate(line):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        rest = line[i:]
-        if depth == 0 and (rest.startswith(COMPARATORS) or rest.startswith((" between ", " not between "))):
-            parts.append(rest.strip())
-            break
-    for level in ("warn", "fail"):
-        if isinstance(cfg.get(level), str):
-            parts.append(f"{level} {cfg[level]}")
-    return "; ".join(parts) or None
+                     attrs.get("threshold"), attrs.get("column"))
 
 
 # ---------------------------------------------------------------------------- validation

@@ -12,6 +12,6 @@ class AllowedValues:
         for col in ctx.columns:
             if col.allowed_values and ctx.keeps_values(col.name):
                 yield SodaCheck(
-                    f"invalid_count({col.name}) = 0", f"{col.name}_allowed_values", "validity", "fail", "= 0",
+                    f"invalid_count({col.name}) = 0", f"{col.name}_allowed_values", "validity", "fail",
                     column=col.name, config={"valid values": list(col.allowed_values)},
                 )

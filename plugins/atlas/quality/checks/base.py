@@ -23,7 +23,7 @@ class SodaCheck:
     name: str
     dimension: str
     severity: str
-    threshold: str | None
+    threshold: str | None = None  # only where Soda's parse of the line says nothing readable (schema)
     column: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     whole_table: bool = False  # False: scoped to the logical date's slice where the layer has one

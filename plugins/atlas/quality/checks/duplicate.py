@@ -13,6 +13,6 @@ class PrimaryKeyUnique:
         if any(ctx.can_be_null(c) for c in key):
             return
         yield SodaCheck(
-            f"duplicate_count({', '.join(key)}) = 0", f"{'_'.join(key)}_unique", "uniqueness", "fail", "= 0",
+            f"duplicate_count({', '.join(key)}) = 0", f"{'_'.join(key)}_unique", "uniqueness", "fail",
             column=key[0] if len(key) == 1 else None,
         )

@@ -28,6 +28,6 @@ class ValueFormat:
         for col in ctx.columns:
             if col.format and ctx.keeps_values(col.name):
                 yield SodaCheck(
-                    f"invalid_count({col.name}) = 0", f"{col.name}_valid_{col.format}", "validity", "fail", "= 0",
+                    f"invalid_count({col.name}) = 0", f"{col.name}_valid_{col.format}", "validity", "fail",
                     column=col.name, config=dict(FORMAT_RULES[col.format]),
                 )

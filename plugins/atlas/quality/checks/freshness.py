@@ -17,5 +17,5 @@ class Freshness:
         max_age = ctx.spec.quality.freshness_max_age
         yield SodaCheck(
             f"freshness({name}) < {max_age}", f"{name}_fresh", "timeliness", ctx.spec.quality.freshness_severity,
-            f"age < {max_age}", column=name,
+            column=name,
         )

@@ -9,4 +9,4 @@ from atlas.quality.checks.base import CheckContext, SodaCheck
 
 class GoldNotEmpty:
     def checks(self, ctx: CheckContext) -> Iterator[SodaCheck]:
-        yield SodaCheck("row_count > 0", "row_count", "completeness", "fail", "> 0", whole_table=True)
+        yield SodaCheck("row_count > 0", "row_count", "completeness", "fail", whole_table=True)

@@ -12,6 +12,6 @@ class RequiredNotMissing:
         for col in ctx.columns:
             if col.required and not ctx.can_be_null(col.name):
                 yield SodaCheck(
-                    f"missing_count({col.name}) = 0", f"{col.name}_not_missing", "completeness", "fail", "= 0",
+                    f"missing_count({col.name}) = 0", f"{col.name}_not_missing", "completeness", "fail",
                     column=col.name,
                 )

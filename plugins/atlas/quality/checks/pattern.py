@@ -12,6 +12,6 @@ class Pattern:
         for col in ctx.columns:
             if col.pattern and ctx.keeps_values(col.name):
                 yield SodaCheck(
-                    f"invalid_count({col.name}) = 0", f"{col.name}_matches_pattern", "validity", "fail", "= 0",
+                    f"invalid_count({col.name}) = 0", f"{col.name}_matches_pattern", "validity", "fail",
                     column=col.name, config={"valid regex": col.pattern},
                 )

@@ -17,6 +17,6 @@ class PseudonymTokens:
             policy = ctx.spec.pii.columns.get(col.name)
             if policy and policy.strategy == "pseudonymize" and not policy.free_text:
                 yield SodaCheck(
-                    f"invalid_count({col.name}) = 0", f"{col.name}_is_pseudonym", "validity", "fail", "= 0",
+                    f"invalid_count({col.name}) = 0", f"{col.name}_is_pseudonym", "validity", "fail",
                     column=col.name, config=dict(TOKEN_RULE),
                 )

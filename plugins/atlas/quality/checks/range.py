@@ -15,6 +15,6 @@ class Range:
             bounds = {k: v for k, v in (("valid min", col.min), ("valid max", col.max)) if v is not None}
             if bounds and col.type in NUMERIC and ctx.keeps_values(col.name):
                 yield SodaCheck(
-                    f"invalid_count({col.name}) = 0", f"{col.name}_in_range", "accuracy", "fail", "= 0",
+                    f"invalid_count({col.name}) = 0", f"{col.name}_in_range", "accuracy", "fail",
                     column=col.name, config=bounds,
                 )

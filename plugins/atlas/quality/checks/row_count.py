@@ -23,8 +23,8 @@ class RowCount:
         if minimum <= 0:
             return
         if ctx.layer != "silver":
-            yield SodaCheck(f"row_count >= {minimum}", "row_count", "completeness", "fail", f">= {minimum}")
+            yield SodaCheck(f"row_count >= {minimum}", "row_count", "completeness", "fail")
             return
         query = SILVER_ROWS.format(table=ctx.spec.table, name=ctx.spec.table)  # the scan sets the schema
-        yield SodaCheck(f"rows_loaded >= {minimum}", "row_count", "completeness", "fail", f">= {minimum}",
+        yield SodaCheck(f"rows_loaded >= {minimum}", "row_count", "completeness", "fail",
                         config={"rows_loaded query": query}, whole_table=True)

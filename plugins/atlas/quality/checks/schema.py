@@ -14,7 +14,8 @@ class ColumnsPresent:
         meta = BRONZE_META if ctx.layer == "bronze" else SILVER_META
         required = [c.name for c in ctx.columns] + list(meta)
         yield SodaCheck(
-            "schema", "schema_columns_present", "consistency", "fail", "no missing columns",
+            "schema", "schema_columns_present", "consistency", "fail",
+            threshold="no missing columns",
             config={"fail": {"when required column missing": required}}, whole_table=True,
         )
 
@@ -25,6 +26,7 @@ class ColumnTypes:
     def checks(self, ctx: CheckContext) -> Iterator[SodaCheck]:
         types = {c.name: ctx.silver_type(c) for c in ctx.columns}
         yield SodaCheck(
-            "schema", "schema_column_types", "consistency", "fail", "no type mismatches",
+            "schema", "schema_column_types", "consistency", "fail",
+            threshold="no type mismatches",
             config={"fail": {"when wrong column type": types}}, whole_table=True,
         )
