@@ -8,7 +8,15 @@ from atlas.operators.base import AtlasOperator
 
 
 class CheckQualityOperator(AtlasOperator):
-    """Scans each layer in ``layers``; raises one error listing every failed check of all of them."""
+    """Runs the table's Soda Core checks on the logical date's slice of each layer, stores every
+    result and the per-dimension scores in ``atlas_meta``, reports them to OpenLineage as
+    data-quality facets, and fails with one error listing every failed fail-severity check of
+    all layers (warnings are recorded and logged, never raised).
+
+    :param spec: the table's spec.
+    :param layers: the layers to check, in order (default bronze, then silver).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
 
     def __init__(self, *, layers: tuple[str, ...] = ("bronze", "silver"), **kwargs: Any) -> None:
         super().__init__(**kwargs)
