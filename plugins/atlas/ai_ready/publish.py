@@ -47,13 +47,14 @@ def publish_ai_ready(
     chunk_size: int = DEFAULT_CHUNK_ROWS,
     row_group_size: int = DEFAULT_ROW_GROUP_ROWS,
     max_categories: int = MAX_CATEGORIES,
-    before_publish: Callable[[Any, str], None] | None = None,
+    before_publish: Callable[..., None] | None = None,
 ) -> Manifest:
     """Build, write and register version ``logical_date`` of ``spec.name``; a rerun replaces it.
 
     ``conn`` is a psycopg2 connection without an open transaction; this function commits.
-    ``before_publish(conn, staging)`` runs in the transaction once ``ai_ready.<name>__next`` is
-    loaded, before the lake or the table change: when it raises, nothing is published.
+    ``before_publish(conn, staging, vocabularies)`` runs in the transaction once
+    ``ai_ready.<name>__next`` is loaded, before the lake or the table change, with the category
+    vocabularies the manifest will list: when it raises, nothing is published.
     """
     version = date.fromisoformat(logical_date).isoformat()
     if not hmac_key:
@@ -79,7 +80,7 @@ def publish_ai_ready(
 
 def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: str, version: str,
              chunk_size: int, row_group_size: int, max_categories: int,
-             before_publish: Callable[[Any, str], None] | None) -> Manifest:
+             before_publish: Callable[..., None] | None) -> Manifest:
     with conn.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         plan = build_plan(cur, spec, max_categories)
@@ -92,7 +93,8 @@ def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: s
         with conn.cursor() as cur:
             tables.add_key(cur, spec.name)
         if before_publish is not None:  # the leak guards: nothing is written anywhere if they fire
-            before_publish(conn, f"{tables.SCHEMA}.{spec.name}__next")
+            vocabularies = [(f"{cat.name} (vocabulary)", cat.vocabulary) for cat in plan.categorical]
+            before_publish(conn, f"{tables.SCHEMA}.{spec.name}__next", vocabularies)
         local = Path(tmp)
         files = tuple(
             lake.write_parquet(local / f"{split}.parquet", schema, tables.copy_out(

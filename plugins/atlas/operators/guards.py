@@ -76,12 +76,13 @@ def guard_detectors(conn: Any, specs: Any, targets: Sequence[Any]) -> None:
 
 def output_guard(sources: Sequence[Any], specs: Any, name: str) -> Callable[..., None]:
     """Both guards for one output, as a hook for the transaction that publishes it:
-    ``check(conn)`` reads table ``name``; ``check(conn, relation)`` reads ``relation`` (a staging
-    table) and reports it as ``name``."""
+    ``check(conn)`` reads table ``name``; ``check(conn, relation, values)`` reads ``relation`` (a
+    staging table) and ``values`` ((label, values) published besides the cells, e.g. category
+    vocabularies) and reports them as ``name``."""
     from atlas.pii.leaks import LeakTarget
 
-    def check(conn: Any, relation: str | None = None) -> None:
-        target = LeakTarget(relation or name, name)
+    def check(conn: Any, relation: str | None = None, values: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
+        target = LeakTarget(relation or name, name, values=tuple((label, tuple(v)) for label, v in values))
         guard_sources(conn, sources, [target])
         guard_detectors(conn, specs, [target])
 

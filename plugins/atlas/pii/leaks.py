@@ -85,11 +85,14 @@ class LeakSource:
 @dataclass(frozen=True)
 class LeakTarget:
     """An output to check: ``relation`` (``schema.table``, also ``pg_temp.<name>``) as messages
-    call it (``name``, default the relation), optionally only rows where column = value."""
+    call it (``name``, default the relation), optionally only rows where column = value.
+    ``values``: (label, values) the output publishes outside its cells, e.g. the vocabularies an
+    AI-ready manifest lists."""
 
     relation: str
     name: str = ""
     where: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def label(self) -> str:
@@ -361,6 +364,8 @@ def find_leaks(conn: Any, sources: Sequence[LeakSource], targets: Sequence[str |
                 raw.add(source.table, column, values)
     outputs = OutputValues()
     for target in wanted:
+        for label, values in target.values:
+            outputs.add(target.label, label, values)
         if not columns[target]:
             log.info("leak guard: %s has no text columns or does not exist; skipped", target.label)
             continue
