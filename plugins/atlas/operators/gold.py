@@ -42,10 +42,12 @@ class BuildGoldOperator(AtlasOperator):
                 for spec in specs.values():
                     ensure_tables(cur, spec)
             conn.commit()
-            sources = input_sources(conn, [self.spec.table], logical_ds(context))
+            sources, raw = input_sources(conn, [self.spec.table], logical_ds(context)), {}
             for model, sql in zip(self.models, self.sql_files, strict=True):
-                # the leak guards run inside the model's transaction, before its commit
-                built[model] = run_model(conn, sql, before_commit=output_guard(sources, self.spec, f"gold.{model}"))
+                # the leak guards run inside the model's transaction, before its commit; the raw
+                # values are read once for all models
+                guard = output_guard(sources, self.spec, f"gold.{model}", raw)
+                built[model] = run_model(conn, sql, before_commit=guard)
                 self.log.info("gold.%s: %d rows", model, built[model])
             with conn.cursor() as cur:  # rows per model and date, for Atlas's page in the Airflow UI
                 for model, rows in built.items():

@@ -32,13 +32,14 @@ def input_sources(conn: Any, tables: Iterable[str], ds: str) -> list[Any]:
             for table in tables]
 
 
-def guard_sources(conn: Any, sources: Sequence[Any], targets: Sequence[Any]) -> None:
+def guard_sources(conn: Any, sources: Sequence[Any], targets: Sequence[Any], raw: Any = None) -> None:
     """Fail the run if any raw value of ``sources`` appears in ``targets`` (names and counts only).
-    Targets are ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`."""
+    Targets are ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`; ``raw``: the
+    sources' values read before (:func:`atlas.pii.leaks.raw_values`)."""
     from atlas.errors import AtlasPiiLeakError
     from atlas.pii.leaks import find_leaks, leak_message
 
-    leaks = find_leaks(conn, sources, targets)
+    leaks = find_leaks(conn, sources, targets, raw=raw)
     if leaks:
         raise AtlasPiiLeakError(leak_message(leaks))
 
@@ -74,16 +75,22 @@ def guard_detectors(conn: Any, specs: Any, targets: Sequence[Any]) -> None:
         raise AtlasPiiLeakError(f"PII detectors fired on columns that should be PII-free: {listed}")
 
 
-def output_guard(sources: Sequence[Any], specs: Any, name: str) -> Callable[..., None]:
+def output_guard(sources: Sequence[Any], specs: Any, name: str,
+                 raw: dict[str, Any] | None = None) -> Callable[..., None]:
     """Both guards for one output, as a hook for the transaction that publishes it:
     ``check(conn)`` reads table ``name``; ``check(conn, relation, values)`` reads ``relation`` (a
     staging table) and ``values`` ((label, values) published besides the cells, e.g. category
-    vocabularies) and reports them as ``name``."""
-    from atlas.pii.leaks import LeakTarget
+    vocabularies) and reports them as ``name``. ``raw``: a dict shared by the guards of one task
+    (several models) so the sources' raw values are read once."""
+    from atlas.pii.leaks import LeakTarget, raw_values
+
+    raw = {} if raw is None else raw
 
     def check(conn: Any, relation: str | None = None, values: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
         target = LeakTarget(relation or name, name, values=tuple((label, tuple(v)) for label, v in values))
-        guard_sources(conn, sources, [target])
+        if "values" not in raw:
+            raw["values"] = raw_values(conn, sources)
+        guard_sources(conn, sources, [target], raw=raw["values"])
         guard_detectors(conn, specs, [target])
 
     return check

@@ -11,8 +11,9 @@ fails closed. The fingerprints never leave the process.
 * :class:`SliceLeakGuard` checks a slice where it is produced: ``build_silver`` feeds it each
   chunk's raw rows and their protected output, and asks it before the commit that publishes.
 * :func:`find_leaks` reads raw values from bronze and the cells of tables built in SQL (gold,
-  the AI-ready staging table) through server-side cursors: no set-based SQL whose speed depends
-  on PostgreSQL's plan (a parallel ``DISTINCT`` over freshly loaded data could stall for hours).
+  the AI-ready staging table) column by column, a range of heap pages per query (TID range
+  scans): no set-based SQL whose speed depends on PostgreSQL's plan (a parallel ``DISTINCT``
+  over freshly loaded data stalled for hours), memory bounded by the range.
 * :func:`find_detector_hits` runs the detectors over a sample of output columns that should be
   PII-free.
 
@@ -25,9 +26,10 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import methodcaller, not_, or_
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 MIN_VALUE_LENGTH = 4  # shorter raw values ("M", "DK") identify no one and match everywhere
 TOKEN_TRIM = "'.,;:!?()[]{}<>\"'"  # noqa: S105 - punctuation trimmed from words, not a secret
 META_PREFIX = "_atlas_"
-FETCH_ROWS = 50_000
+READ_PAGES = 2048  # heap pages (8 kB) read per query by find_leaks: ~16 MB of table
 _COMPACT_PARTS = 64  # merge a column's fingerprint arrays once this many have accumulated
 
 
@@ -107,21 +109,51 @@ def leak_message(leaks: Sequence[Leak]) -> str:
 # ----------------------------------------------------------------------------- value sets
 
 
+# Value sets are built with C-level iterator pipelines (set, map, compress): a Python loop per
+# value would cost several times the guard's budget at a million rows.
+_LONG_ENOUGH = (MIN_VALUE_LENGTH - 1).__lt__
+_trim_token = methodcaller("strip", TOKEN_TRIM)
+
+
+def _texts(values: Iterable[Any]) -> list[str]:
+    """Distinct non-empty values as stripped strings (any length)."""
+    kept = set(values)
+    kept.discard(None)
+    kept.discard("")
+    try:
+        return list(map(str.strip, kept))
+    except TypeError:  # not only strings (a number in a text-cast column of a frame)
+        return list(map(str.strip, map(str, kept)))
+
+
+def _long(texts: list[str]) -> set[str]:
+    return set(compress(texts, map(_LONG_ENOUGH, map(len, texts))))
+
+
 def distinct_values(values: Iterable[Any]) -> set[str]:
     """Distinct stripped values of at least MIN_VALUE_LENGTH characters (None and '' skipped)."""
-    return {s for s in (v.strip() for v in values if v) if len(s) >= MIN_VALUE_LENGTH}
+    return _long(_texts(values))
+
+
+def _words(texts: list[str]) -> set[str]:
+    # str.isprintable() is False for every whitespace but the ASCII space (tabs, newlines, NBSP...)
+    spaced = compress(texts, map(or_, map(str.__contains__, texts, repeat(" ")),
+                                 map(not_, map(str.isprintable, texts))))
+    parts: set[str] = set()
+    for text in spaced:
+        parts.update(text.split())
+    return _long(list(map(_trim_token, parts)))
 
 
 def distinct_words(values: Iterable[Any]) -> set[str]:
     """Distinct words (split on whitespace, punctuation trimmed) of the values holding more than one."""
-    words: set[str] = set()
-    for value in values:
-        if not value:
-            continue
-        parts = value.split()
-        if len(parts) > 1:
-            words.update(w for w in (p.strip(TOKEN_TRIM) for p in parts) if len(w) >= MIN_VALUE_LENGTH)
-    return words
+    return _words(list(_long(_texts(values))))
+
+
+def cells_and_words(values: Iterable[Any]) -> tuple[set[str], set[str]]:
+    """:func:`distinct_values` and :func:`distinct_words` of ``values`` in one pass."""
+    cells = _long(_texts(values))
+    return cells, _words(list(cells))
 
 
 def _fingerprints(values: Collection[str]) -> np.ndarray:
@@ -179,7 +211,8 @@ class RawValues:
     def add(self, table: str, column: str, values: Iterable[Any]) -> None:
         kept = distinct_values(values)
         if self._ignore:  # a header row repeated in the data holds column names, not PII
-            kept = {v for v in kept if len(v) > self._ignore_len or v.casefold() not in self._ignore}
+            short = list(compress(kept, map(self._ignore_len.__ge__, map(len, kept))))
+            kept.difference_update(compress(short, map(self._ignore.__contains__, map(str.casefold, short))))
         self._sets.add((table, column), kept)
 
     @property
@@ -210,9 +243,9 @@ class OutputValues:
     def __init__(self) -> None:
         self._sets = _FingerprintSets()
 
-    def add(self, target: str, column: str, values: Sequence[Any]) -> None:
-        self._sets.add((target, column, "exact"), distinct_values(values))
-        words = distinct_words(values)
+    def add(self, target: str, column: str, values: Iterable[Any]) -> None:
+        cells, words = cells_and_words(values)
+        self._sets.add((target, column, "exact"), cells)
         if words:
             self._sets.add((target, column, "token"), words)
 
@@ -262,8 +295,7 @@ class SliceLeakGuard:
         started = time.perf_counter()
         for column in columns:
             if column in frame.columns and not column.startswith(META_PREFIX):
-                self.outputs.add(target, column, [v if isinstance(v, str) or v is None else str(v)
-                                                  for v in frame[column].tolist()])
+                self.outputs.add(target, column, frame[column].tolist())
         self.seconds += time.perf_counter() - started
 
     def leaks(self) -> list[Leak]:
@@ -322,54 +354,89 @@ def text_columns(conn: Any, qualified: str) -> list[str]:
     return [c for c in _columns(conn, qualified, text_only=True) if not c.startswith(META_PREFIX)]
 
 
-def _read_columns(conn: Any, qualified: str, columns: Sequence[str], where: Mapping[str, str],
-                  rows: int) -> Iterator[dict[str, list[Any]]]:
-    """Batches of ``columns`` (as text) of the rows matching ``where``, column -> values, read
-    through a server-side cursor (a plain sequential or index scan; memory bounded by ``rows``)."""
+def _filters(where: Mapping[str, str]) -> Any:
     from psycopg2 import sql
 
-    filters = sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v))
-                                    for c, v in where.items()) if where else sql.SQL("true")
-    query = sql.SQL("SELECT {cols} FROM {rel} WHERE {filters}").format(
-        cols=sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
-        rel=_relation(qualified), filters=filters)
-    with conn.cursor(name=f"atlas_leak_{uuid.uuid4().hex[:12]}") as cur:
-        cur.itersize = rows
-        cur.execute(query)
-        while batch := cur.fetchmany(rows):
-            yield dict(zip(columns, (list(values) for values in zip(*batch, strict=True)), strict=True))
+    return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v))
+                                 for c, v in where.items()) if where else sql.SQL("true")
 
 
-def find_leaks(conn: Any, sources: Sequence[LeakSource], targets: Sequence[str | LeakTarget], *,
-               batch_rows: int = FETCH_ROWS) -> list[Leak]:
-    """Every text column of ``targets`` holding raw values of the ``sources`` (exact or as a word).
+def _page_span(conn: Any, qualified: str, where: Mapping[str, str]) -> tuple[int, int] | None:
+    """First and last heap page that can hold rows matching ``where`` (None when there are none):
+    the whole table without filters, else found through the filter (an index on a logical date)."""
+    from psycopg2 import sql
 
-    Reads the raw values, then the targets' text columns (``_atlas_*`` metadata left out), on
-    the caller's connection: inside its transaction it sees uncommitted tables, so it can run
-    before the commit that would publish them. Targets that do not exist are skipped. Read-only.
-    """
-    sources = [s for s in sources if s.columns]
-    if not sources:
-        return []
-    wanted = [LeakTarget(t) if isinstance(t, str) else t for t in targets]
-    columns = {t: text_columns(conn, t.relation) for t in wanted}
-    ignore = {c for cols in columns.values() for c in cols}
+    with conn.cursor() as cur:
+        if not where:
+            cur.execute("SELECT pg_relation_size(to_regclass(%s)) / current_setting('block_size')::int",
+                        (_relation(qualified).as_string(conn),))
+            pages = int(cur.fetchone()[0] or 0)
+            return (0, pages - 1) if pages else None
+        cur.execute(sql.SQL("SELECT min(ctid)::text, max(ctid)::text FROM {} WHERE {}").format(
+            _relation(qualified), _filters(where)))
+        first, last = cur.fetchone()
+    if first is None:
+        return None
+    return int(first.strip("()").split(",")[0]), int(last.strip("()").split(",")[0])
+
+
+def _read_columns(conn: Any, qualified: str, columns: Sequence[str], where: Mapping[str, str],
+                  pages: int) -> Iterator[dict[str, list[str]]]:
+    """The non-null values (as text) of ``columns`` of the rows matching ``where``, a range of
+    ``pages`` heap pages at a time: each range is one TID range scan returning every column's
+    values as one string (far cheaper than a value per cursor row); memory bounded by the range."""
+    from psycopg2 import sql
+
+    span = _page_span(conn, qualified, where)
+    if span is None or not columns:
+        return
+    query = sql.SQL("SELECT {aggs} FROM {rel} WHERE ctid >= %s::tid AND ctid < %s::tid AND {filters}").format(
+        aggs=sql.SQL(", ").join(sql.SQL("string_agg({}::text, chr(30))").format(sql.Identifier(c)) for c in columns),
+        rel=_relation(qualified), filters=_filters(where))
+    with conn.cursor() as cur:
+        for start in range(span[0], span[1] + 1, pages):
+            cur.execute(query, (f"({start},0)", f"({start + pages},0)"))
+            # a value holding the separator is split: its parts are checked, never skipped
+            yield {c: joined.split("\x1e") for c, joined in zip(columns, cur.fetchone(), strict=True) if joined}
+
+
+def raw_values(conn: Any, sources: Sequence[LeakSource], *, pages: int = READ_PAGES) -> RawValues:
+    """The raw values of ``sources`` (values equal to one of a source table's column names left out)."""
+    ignore: set[str] = set()
     for source in sources:
         ignore.update(_columns(conn, source.table, text_only=False))
     raw = RawValues(ignore)
     for source in sources:
+        if not source.columns:
+            continue
         scope = {"_atlas_logical_date": source.logical_date} if source.logical_date else {}
-        for batch in _read_columns(conn, source.table, source.columns, scope, batch_rows):
+        for batch in _read_columns(conn, source.table, source.columns, scope, pages):
             for column, values in batch.items():
                 raw.add(source.table, column, values)
+    return raw
+
+
+def find_leaks(conn: Any, sources: Sequence[LeakSource], targets: Sequence[str | LeakTarget], *,
+               raw: RawValues | None = None, pages: int = READ_PAGES) -> list[Leak]:
+    """Every text column of ``targets`` holding raw values of the ``sources`` (exact or as a word).
+
+    Reads the raw values (or takes ``raw``, read before by :func:`raw_values` for the same
+    sources), then the targets' text columns (``_atlas_*`` metadata left out), on the caller's
+    connection: inside its transaction it sees uncommitted tables, so it can run before the
+    commit that would publish them. Targets that do not exist are skipped. Read-only.
+    """
+    if not any(s.columns for s in sources):
+        return []
+    raw = raw if raw is not None else raw_values(conn, sources, pages=pages)
     outputs = OutputValues()
-    for target in wanted:
+    for target in (LeakTarget(t) if isinstance(t, str) else t for t in targets):
         for label, values in target.values:
             outputs.add(target.label, label, values)
-        if not columns[target]:
+        columns = text_columns(conn, target.relation)
+        if not columns:
             log.info("leak guard: %s has no text columns or does not exist; skipped", target.label)
             continue
-        for batch in _read_columns(conn, target.relation, columns[target], dict(target.where), batch_rows):
+        for batch in _read_columns(conn, target.relation, columns, dict(target.where), pages):
             for column, values in batch.items():
                 outputs.add(target.label, column, values)
     return outputs.leaks(raw)

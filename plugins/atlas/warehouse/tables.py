@@ -36,7 +36,14 @@ def quarantine_ddl(spec: TableSpec) -> str:
     return _create(f"quarantine.{spec.table}", cols) + ";\n" + index
 
 
+def date_index_ddl(schema: str, table: str) -> str:
+    """An index on the logical date: replacing or reading one date's slice costs the slice, not
+    the table's whole history."""
+    return f"CREATE INDEX IF NOT EXISTS {table}_logical_date_idx ON {schema}.{table} (_atlas_logical_date)"
+
+
 def ensure_tables(cur: object, spec: TableSpec) -> None:
-    """Create the table's bronze, silver and quarantine tables if missing."""
-    for ddl in (bronze_ddl(spec), silver_ddl(spec), quarantine_ddl(spec)):
+    """Create the table's bronze, silver and quarantine tables (and their date indexes) if missing."""
+    for ddl in (bronze_ddl(spec), silver_ddl(spec), quarantine_ddl(spec), date_index_ddl("silver", spec.table),
+                date_index_ddl("quarantine", spec.table)):
         cur.execute(ddl)  # type: ignore[attr-defined]
