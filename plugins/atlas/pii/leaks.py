@@ -115,45 +115,49 @@ _LONG_ENOUGH = (MIN_VALUE_LENGTH - 1).__lt__
 _trim_token = methodcaller("strip", TOKEN_TRIM)
 
 
-def _texts(values: Iterable[Any]) -> list[str]:
-    """Distinct non-empty values as stripped strings (any length)."""
-    kept = set(values)
-    kept.discard(None)
-    kept.discard("")
+def _texts(values: Iterable[Any], *, distinct: bool = True) -> list[str]:
+    """Non-empty values as stripped strings of at least MIN_VALUE_LENGTH characters; with
+    ``distinct`` (worth it unless most values are unique) without repeats, else duplicates are
+    removed with the fingerprints."""
+    if distinct:
+        kept: Iterable[Any] = set(values)
+        kept.discard(None)  # type: ignore[attr-defined]
+        kept.discard("")  # type: ignore[attr-defined]
+    else:
+        kept = list(filter(None, values))
     try:
-        return list(map(str.strip, kept))
+        texts = list(map(str.strip, kept))
     except TypeError:  # not only strings (a number in a text-cast column of a frame)
-        return list(map(str.strip, map(str, kept)))
-
-
-def _long(texts: list[str]) -> set[str]:
-    return set(compress(texts, map(_LONG_ENOUGH, map(len, texts))))
+        texts = list(map(str.strip, map(str, kept)))
+    return list(compress(texts, map(_LONG_ENOUGH, map(len, texts))))
 
 
 def distinct_values(values: Iterable[Any]) -> set[str]:
     """Distinct stripped values of at least MIN_VALUE_LENGTH characters (None and '' skipped)."""
-    return _long(_texts(values))
+    return set(_texts(values))
 
 
-def _words(texts: list[str]) -> set[str]:
+def _words(texts: list[str]) -> list[str]:
     # str.isprintable() is False for every whitespace but the ASCII space (tabs, newlines, NBSP...)
     spaced = compress(texts, map(or_, map(str.__contains__, texts, repeat(" ")),
                                  map(not_, map(str.isprintable, texts))))
     parts: set[str] = set()
     for text in spaced:
         parts.update(text.split())
-    return _long(list(map(_trim_token, parts)))
+    words = list(map(_trim_token, parts))
+    return list(compress(words, map(_LONG_ENOUGH, map(len, words))))
 
 
 def distinct_words(values: Iterable[Any]) -> set[str]:
     """Distinct words (split on whitespace, punctuation trimmed) of the values holding more than one."""
-    return _words(list(_long(_texts(values))))
+    return set(_words(_texts(values)))
 
 
-def cells_and_words(values: Iterable[Any]) -> tuple[set[str], set[str]]:
-    """:func:`distinct_values` and :func:`distinct_words` of ``values`` in one pass."""
-    cells = _long(_texts(values))
-    return cells, _words(list(cells))
+def cells_and_words(values: Iterable[Any]) -> tuple[list[str], list[str]]:
+    """The values of :func:`distinct_values` and :func:`distinct_words` in one pass (as lists
+    that may repeat a value)."""
+    cells = _texts(values)
+    return cells, _words(cells)
 
 
 def _fingerprints(values: Collection[str]) -> np.ndarray:
@@ -205,14 +209,15 @@ class RawValues:
 
     def __init__(self, ignore: Iterable[str] = ()) -> None:
         self._ignore = frozenset(name.casefold() for name in ignore)
-        self._ignore_len = max((len(name) for name in self._ignore), default=0)
         self._sets = _FingerprintSets()
 
     def add(self, table: str, column: str, values: Iterable[Any]) -> None:
-        kept = distinct_values(values)
+        kept = _texts(values, distinct=False)  # identifiers: nearly every value differs
         if self._ignore:  # a header row repeated in the data holds column names, not PII
-            short = list(compress(kept, map(self._ignore_len.__ge__, map(len, kept))))
-            kept.difference_update(compress(short, map(self._ignore.__contains__, map(str.casefold, short))))
+            names = list(compress(kept, map(str.isidentifier, kept)))  # only those can equal one
+            drop = set(compress(names, map(self._ignore.__contains__, map(str.casefold, names))))
+            if drop:
+                kept = [v for v in kept if v not in drop]
         self._sets.add((table, column), kept)
 
     @property
