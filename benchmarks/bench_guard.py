@@ -296,8 +296,8 @@ def new_guard_step(conn: Any, columns: list[str]) -> None:
     pages = "ctid >= '(0,0)'::tid AND ctid < '(2048,0)'::tid"
     span = shape(plan(conn, f"SELECT min(ctid), max(ctid) FROM bronze.{TABLE} WHERE _atlas_logical_date = '{DS}'")
                  ["Plan"])
-    raw = shape(plan(conn, f"SELECT {aggs} FROM bronze.{TABLE} WHERE {pages} AND _atlas_logical_date = '{DS}'")
-                ["Plan"])
+    raw = shape(plan(conn, f"SELECT {aggs} FROM bronze.{TABLE} WHERE {pages} AND "
+                           f"(_atlas_logical_date = '{DS}') IS TRUE")["Plan"])
     out = shape(plan(conn, f"SELECT string_agg(notes::text, chr(30)) FROM silver.{TABLE} WHERE {pages}")["Plan"])
     print(f"    plans: {span} (bronze slice's pages), {raw} (bronze, per range of pages), {out} (output, per range)")
     conn.rollback()

@@ -359,10 +359,13 @@ def text_columns(conn: Any, qualified: str) -> list[str]:
     return [c for c in _columns(conn, qualified, text_only=True) if not c.startswith(META_PREFIX)]
 
 
-def _filters(where: Mapping[str, str]) -> Any:
+def _filters(where: Mapping[str, str], *, indexed: bool = True) -> Any:
+    """``column = value AND ...``; with ``indexed=False`` written ``(column = value) IS TRUE``,
+    which no index serves: a page-range read then scans its range, never the slice's whole index."""
     from psycopg2 import sql
 
-    return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v))
+    template = sql.SQL("{} = {}" if indexed else "({} = {}) IS TRUE")
+    return sql.SQL(" AND ").join(template.format(sql.Identifier(c), sql.Literal(v))
                                  for c, v in where.items()) if where else sql.SQL("true")
 
 
@@ -397,7 +400,7 @@ def _read_columns(conn: Any, qualified: str, columns: Sequence[str], where: Mapp
         return
     query = sql.SQL("SELECT {aggs} FROM {rel} WHERE ctid >= %s::tid AND ctid < %s::tid AND {filters}").format(
         aggs=sql.SQL(", ").join(sql.SQL("string_agg({}::text, chr(30))").format(sql.Identifier(c)) for c in columns),
-        rel=_relation(qualified), filters=_filters(where))
+        rel=_relation(qualified), filters=_filters(where, indexed=False))
     with conn.cursor() as cur:
         for start in range(span[0], span[1] + 1, pages):
             cur.execute(query, (f"({start},0)", f"({start + pages},0)"))
