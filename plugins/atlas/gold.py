@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +58,21 @@ def render_model(name: str, context: Mapping[str, Any], *, schemas: Mapping[str,
     return env.from_string(model_path(name).read_text(encoding="utf-8")).render(**values)
 
 
-def run_model(conn: Any, sql: str) -> int:
-    """Execute a rendered model script in one transaction, commit, return the built row count."""
+def run_model(conn: Any, sql: str, *, before_commit: Callable[[Any], None] | None = None) -> int:
+    """Execute a rendered model script in one transaction, commit, return the built row count.
+
+    ``before_commit(conn)`` runs inside the transaction after the script (the new table is
+    swapped in but visible to no one else yet): when it raises, everything is rolled back and
+    readers keep the previous table. The leak guards run there.
+    """
     try:
         with conn.cursor() as cur:
             cur.execute(sql)
             row = cur.fetchone() if cur.description else None
         if row is None:
             raise AtlasError("a gold model script must end with SELECT count(*) of the built table")
+        if before_commit is not None:
+            before_commit(conn)
     except BaseException:
         conn.rollback()
         raise
@@ -74,10 +81,11 @@ def run_model(conn: Any, sql: str) -> int:
 
 
 def build_model(
-    conn: Any, name: str, context: Mapping[str, Any], *, schemas: Mapping[str, str] | None = None
+    conn: Any, name: str, context: Mapping[str, Any], *, schemas: Mapping[str, str] | None = None,
+    before_commit: Callable[[Any], None] | None = None,
 ) -> int:
     """Render and run model ``name``; returns its row count."""
-    return run_model(conn, render_model(name, context, schemas=schemas))
+    return run_model(conn, render_model(name, context, schemas=schemas), before_commit=before_commit)
 
 
 def main(argv: list[str] | None = None) -> None:

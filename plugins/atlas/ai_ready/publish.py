@@ -5,9 +5,10 @@ vocabularies are computed in SQL, then the source is streamed in chunks of ``chu
 (COPY to a temporary file, read back as Arrow batches), transformed and COPYed into
 ``ai_ready.<name>__next``. PostgreSQL then sorts each split by ``row_key`` and the Parquet files
 are written from it in row groups of ``row_group_size`` rows: memory stays bounded and the bytes
-do not depend on ``chunk_size``. The lake version is published (manifest last) before the table
-swap and the version row commit; a failure leaves the warehouse unchanged, and a rerun repairs
-the lake.
+do not depend on ``chunk_size``. The leak guards (``before_publish``) check the staging table
+before anything is written to the lake; the lake version is published (manifest last) before the
+table swap and the version row commit. A failure leaves the warehouse and the lake's published
+versions unchanged, and a rerun repairs the lake.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -46,10 +47,14 @@ def publish_ai_ready(
     chunk_size: int = DEFAULT_CHUNK_ROWS,
     row_group_size: int = DEFAULT_ROW_GROUP_ROWS,
     max_categories: int = MAX_CATEGORIES,
+    before_publish: Callable[..., None] | None = None,
 ) -> Manifest:
     """Build, write and register version ``logical_date`` of ``spec.name``; a rerun replaces it.
 
     ``conn`` is a psycopg2 connection without an open transaction; this function commits.
+    ``before_publish(conn, staging, vocabularies)`` runs in the transaction once
+    ``ai_ready.<name>__next`` is loaded, before the lake or the table change, with the category
+    vocabularies the manifest will list: when it raises, nothing is published.
     """
     version = date.fromisoformat(logical_date).isoformat()
     if not hmac_key:
@@ -63,7 +68,7 @@ def publish_ai_ready(
     with _dataset_lock(conn, spec.name):
         try:
             manifest = _publish(conn, spec, root, hmac_key, run_id, version, chunk_size, row_group_size,
-                                max_categories)
+                                max_categories, before_publish)
         except BaseException:
             conn.rollback()
             raise
@@ -74,7 +79,8 @@ def publish_ai_ready(
 
 
 def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: str, version: str,
-             chunk_size: int, row_group_size: int, max_categories: int) -> Manifest:
+             chunk_size: int, row_group_size: int, max_categories: int,
+             before_publish: Callable[..., None] | None) -> Manifest:
     with conn.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         plan = build_plan(cur, spec, max_categories)
@@ -86,6 +92,9 @@ def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: s
         _load(conn, plan, staging, hmac_key, chunk_size, tmp)
         with conn.cursor() as cur:
             tables.add_key(cur, spec.name)
+        if before_publish is not None:  # the leak guards: nothing is written anywhere if they fire
+            vocabularies = [(f"{cat.name} (vocabulary)", cat.vocabulary) for cat in plan.categorical]
+            before_publish(conn, f"{tables.SCHEMA}.{spec.name}__next", vocabularies)
         local = Path(tmp)
         files = tuple(
             lake.write_parquet(local / f"{split}.parquet", schema, tables.copy_out(

@@ -13,9 +13,8 @@ class PublishAiReadyOperator(AtlasOperator):
         from atlas.ai_ready import publish_ai_ready
         from atlas.context import logical_ds
         from atlas.lineage import dataset
-        from atlas.operators.guards import guard_detectors, guard_leaks, structured_pii_columns
+        from atlas.operators.guards import input_sources, output_guard
         from atlas.pii import load_keys
-        from atlas.warehouse.pii_findings import load_findings
 
         spec = self.spec.ai_ready
         if spec is None:
@@ -23,12 +22,12 @@ class PublishAiReadyOperator(AtlasOperator):
         ds = logical_ds(context)
         conn = self.warehouse.get_conn()
         try:
+            # the source (silver or gold) was guarded by the stage that built it; the guards check
+            # the staged output before the lake version or the table is published
+            guard = output_guard(input_sources(conn, [self.spec.table], ds), self.spec, f"ai_ready.{spec.name}")
+            conn.commit()
             manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
-                                        ds, storage_conn_id=settings.storage_conn_id())
-            # the source (silver or gold) was guarded by the stage that built it
-            guard_leaks(conn, self.spec.table, structured_pii_columns(load_findings(conn, self.spec.table, ds)),
-                        [f"ai_ready.{spec.name}"], ds)
-            guard_detectors(conn, self.spec, [f"ai_ready.{spec.name}"])
+                                        ds, storage_conn_id=settings.storage_conn_id(), before_publish=guard)
         finally:
             conn.close()
         self.lineage_inputs.append(self.table_dataset(spec.source))

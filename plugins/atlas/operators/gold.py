@@ -30,8 +30,7 @@ class BuildGoldOperator(AtlasOperator):
         from atlas.config import load_valid_specs
         from atlas.context import logical_ds
         from atlas.gold import run_model
-        from atlas.operators.guards import guard_detectors, guard_leaks, structured_pii_columns
-        from atlas.warehouse.pii_findings import load_findings
+        from atlas.operators.guards import input_sources, output_guard
         from atlas.warehouse.run_metrics import record_stage_metrics
         from atlas.warehouse.tables import ensure_tables
 
@@ -43,17 +42,17 @@ class BuildGoldOperator(AtlasOperator):
                 for spec in specs.values():
                     ensure_tables(cur, spec)
             conn.commit()
+            sources, raw = input_sources(conn, [self.spec.table], logical_ds(context)), {}
             for model, sql in zip(self.models, self.sql_files, strict=True):
-                built[model] = run_model(conn, sql)
+                # the leak guards run inside the model's transaction, before its commit; the raw
+                # values are read once for all models
+                guard = output_guard(sources, self.spec, f"gold.{model}", raw)
+                built[model] = run_model(conn, sql, before_commit=guard)
                 self.log.info("gold.%s: %d rows", model, built[model])
-            ds = logical_ds(context)
             with conn.cursor() as cur:  # rows per model and date, for Atlas's page in the Airflow UI
                 for model, rows in built.items():
-                    record_stage_metrics(cur, model, "gold", {"rows": rows}, context["run_id"], ds)
+                    record_stage_metrics(cur, model, "gold", {"rows": rows}, context["run_id"], logical_ds(context))
             conn.commit()
-            findings = load_findings(conn, self.spec.table, ds)
-            guard_leaks(conn, self.spec.table, structured_pii_columns(findings), [f"gold.{m}" for m in built], ds)
-            guard_detectors(conn, self.spec, [f"gold.{m}" for m in built])
         finally:
             conn.close()
         self.lineage_inputs.extend(self.table_dataset(f"silver.{t}") for t in sorted(specs))

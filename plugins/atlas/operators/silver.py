@@ -11,7 +11,7 @@ class BuildSilverOperator(AtlasOperator):
     def run(self, context: Any) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.lineage import bronze_columns, column_lineage, silver_columns
-        from atlas.operators.guards import guard_leaks, structured_pii_columns
+        from atlas.operators.guards import slice_guard
         from atlas.pii import build_protector, load_keys
         from atlas.silver.build import build_silver
         from atlas.warehouse.pii_findings import load_findings
@@ -21,9 +21,9 @@ class BuildSilverOperator(AtlasOperator):
         try:
             findings = load_findings(conn, self.spec.table, ds)
             protector = build_protector(self.spec.pii, findings, load_keys())
-            result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds)
-            guard_leaks(conn, self.spec.table, structured_pii_columns(findings),
-                        [f"silver.{self.spec.table}", f"quarantine.{self.spec.table}"], ds)
+            # the leak guard sees every chunk's raw rows and protected output, and runs before commit
+            result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds,
+                                  guard=slice_guard(self.spec, findings))
         finally:
             conn.close()
         self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",

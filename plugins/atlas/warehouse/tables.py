@@ -6,7 +6,7 @@ from atlas.config import TableSpec
 from atlas.schema import BRONZE_META, QUARANTINE_META, SILVER_META, silver_types
 
 __all__ = ["BRONZE_META", "QUARANTINE_META", "SILVER_META", "bronze_ddl", "ensure_tables", "quarantine_ddl",
-           "silver_ddl", "silver_types"]
+           "silver_ddl", "silver_index_ddl", "silver_types"]
 
 
 def _create(qualified: str, columns: list[tuple[str, str]], extra: str = "") -> str:
@@ -36,7 +36,14 @@ def quarantine_ddl(spec: TableSpec) -> str:
     return _create(f"quarantine.{spec.table}", cols) + ";\n" + index
 
 
+def silver_index_ddl(spec: TableSpec) -> str:
+    """The silver table's index on the logical date (not the stage's): replacing a date's slice
+    and finding newer versions cost the slice, not the table's whole history."""
+    return (f"CREATE INDEX IF NOT EXISTS {spec.table}_logical_date_idx "
+            f"ON silver.{spec.table} (_atlas_logical_date)")
+
+
 def ensure_tables(cur: object, spec: TableSpec) -> None:
-    """Create the table's bronze, silver and quarantine tables if missing."""
-    for ddl in (bronze_ddl(spec), silver_ddl(spec), quarantine_ddl(spec)):
+    """Create the table's bronze, silver and quarantine tables (and their date indexes) if missing."""
+    for ddl in (bronze_ddl(spec), silver_ddl(spec), silver_index_ddl(spec), quarantine_ddl(spec)):
         cur.execute(ddl)  # type: ignore[attr-defined]
