@@ -24,8 +24,9 @@ ROWS = [
 @pytest.fixture
 def spec(tmp_path):
     defaults = {"retries": 2}
-    return load_table_spec(settings.tables_dir() / "orders.yml", defaults).model_copy(
-        update={"table": "orders_bronze_test"})
+    spec = load_table_spec(settings.tables_dir() / "orders.yml", defaults)
+    lenient = spec.source.model_copy(update={"max_malformed_ratio": 1.0})  # tiny files: one bad row is a third
+    return spec.model_copy(update={"table": "orders_bronze_test", "source": lenient})
 
 
 @pytest.fixture
@@ -61,14 +62,14 @@ def test_ingest_archives_raw_and_loads_text(wh_conn, spec, landing):
                     f"_atlas_source_checksum FROM bronze.{spec.table} WHERE _atlas_logical_date = '2026-11-01' "
                     "ORDER BY _atlas_row_number")
         rows = cur.fetchall()
-    assert [r[2] for r in rows] == [1, 2]
+    assert [r[2] for r in rows] == [2, 3], "row numbers are physical line numbers (the header is line 1)"
     assert rows[1][0] == "Street 2, 2100 Kbh" and rows[1][1] is None
     assert {r[3] for r in rows} == {"run_1"}
     with wh_conn.cursor() as cur:
         cur.execute(f"SELECT _atlas_stage, _atlas_rule, _atlas_reason, _atlas_row_number, order_id "
                     f"FROM quarantine.{spec.table} WHERE _atlas_logical_date = '2026-11-01'")
         (stage, rule, reason, row_number, order_id), = cur.fetchall()
-    assert (stage, rule, row_number, order_id) == ("bronze", "malformed_row", 3, None)
+    assert (stage, rule, row_number, order_id) == ("bronze", "malformed_row", 4, None)
     assert "expected 8 fields, found 4" in reason
 
 
@@ -108,12 +109,19 @@ def test_missing_column_names_file_and_column(wh_conn, spec, landing):
                   "2026-11-05") == 0
 
 
-def test_bad_encoding_names_row(wh_conn, spec, landing):
+def test_undecodable_line_is_quarantined_with_its_physical_line(wh_conn, spec, landing):
     path = landing / "orders" / "2026-11-06" / "orders.csv"
     path.parent.mkdir(parents=True)
-    path.write_bytes(HEADER.encode() + ROWS[0].encode() + b"O00000002,C1,2026-11-01,1,DKK,pending,,\xff\xfe\n")
-    with pytest.raises(AtlasInputError, match=r"orders.csv: row \d+: bytes are not valid utf-8"):
-        ingest(wh_conn, spec, resolve_source("orders/2026-11-06/*.csv"), "r", "2026-11-06")
+    path.write_bytes(HEADER.encode() + ROWS[0].encode() + b"O00000002,C1,2026-11-01,1,DKK,pending,,\xff\xfe\n"
+                     + ROWS[1].encode())
+    result = ingest(wh_conn, spec, resolve_source("orders/2026-11-06/*.csv"), "r", "2026-11-06")
+    assert (result.rows, result.malformed) == (2, 1)
+    with wh_conn.cursor() as cur:
+        cur.execute(f"SELECT _atlas_rule, _atlas_reason, _atlas_row_number FROM quarantine.{spec.table} "
+                    "WHERE _atlas_logical_date = '2026-11-06'")
+        (rule, reason, line), = cur.fetchall()
+    assert (rule, line) == ("encoding", 3)
+    assert "not valid utf-8 at byte" in reason
 
 
 def test_json_lines_and_parquet_sources(wh_conn, spec, landing):

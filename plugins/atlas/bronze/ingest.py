@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from atlas import storage
-from atlas.bronze.readers import Malformed, reader_for
+from atlas.bronze.readers import Batch, Malformed, ReadStats, reader_for
 from atlas.config import TableSpec
-from atlas.warehouse.bulk_copy import copy_rows
-from atlas.warehouse.tables import BRONZE_META, ensure_tables
+from atlas.errors import AtlasInputError, AtlasReconciliationError
+from atlas.warehouse.bulk_copy import copy_text_stream, text_field
+from atlas.warehouse.tables import ensure_tables
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
-CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,29 +70,75 @@ def _already_ingested(cur: Any, table: str, checksum: str, ds: str) -> str | Non
     return row[0] if row else None
 
 
-def _chunks(iterator: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+QUARANTINE_COLUMNS = ("_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id", "_atlas_logical_date",
+                      "_atlas_source_file", "_atlas_row_number")  # the order of the spooled quarantine lines
+META_COLUMNS = ("_atlas_row_number", "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file",
+                "_atlas_source_checksum")
+
+
+@dataclass
+class _Problems:
+    """Malformed rows of one file by rule: count, first line and reason (no values)."""
+
+    seen: dict[str, list[Any]] = field(default_factory=dict)
+
+    def add(self, items: list[Malformed]) -> None:
+        for item in items:
+            entry = self.seen.setdefault(item.rule, [0, item.row_number, item.reason])
+            entry[0] += 1
+
+    def describe(self, limit: int = 5) -> str:
+        ranked = sorted(self.seen.items(), key=lambda kv: -kv[1][0])
+        parts = [f"{count} x {rule} (first at line {line}: {reason})" for rule, (count, line, reason) in ranked[:limit]]
+        if len(ranked) > limit:
+            parts.append(f"{len(ranked) - limit} more rule(s)")
+        return "; ".join(parts)
+
+
+def _too_broken(file: str, records: int, malformed: int, ratio: float, problems: _Problems) -> AtlasInputError:
+    total = records + malformed
+    return AtlasInputError(
+        f"{file}: {malformed:,} of {total:,} records ({malformed / total:.1%}) are malformed, more than "
+        f"source.max_malformed_ratio ({ratio:g}) allows; nothing from the file was loaded. {problems.describe()}")
 
 
 def _load_file(cur: Any, spec: TableSpec, source: ObjectStoragePath, checksum: str,
-               run_id: str, ds: str) -> tuple[int, int]:
-    """COPY one file's rows into bronze and its malformed rows into quarantine."""
-    columns = list(spec.table_schema.column_names)
-    bronze_cols = columns + [name for name, _ in BRONZE_META if name != "_atlas_ingested_at"]
-    quarantine_cols = ["_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
-                       "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
-    reader = reader_for(spec.source.format, str(source), columns, dict(spec.source.options))
-    rows = malformed = 0
-    with source.open("rb") as handle:
-        for chunk in _chunks(reader.rows(handle), CHUNK_ROWS):
-            good = [[*item[1], run_id, ds, str(source), checksum, item[0]]
-                    for item in chunk if not isinstance(item, Malformed)]
-            bad = [("bronze", "malformed_row", item.reason, run_id, ds, str(source), item.row_number)
-                   for item in chunk if isinstance(item, Malformed)]
-            rows += copy_rows(cur, f"bronze.{spec.table}", bronze_cols, good)
-            malformed += copy_rows(cur, f"quarantine.{spec.table}", quarantine_cols, bad)
-    return rows, malformed
+               run_id: str, ds: str) -> ReadStats:
+    """COPY one file's rows into bronze (one streamed COPY) and its malformed rows into quarantine;
+    fail the file if more of it is malformed than the table allows."""
+    reader = reader_for(str(source), spec.table_schema.column_names, spec.source)
+    where = "".join(f"\t{text_field(v)}" for v in (run_id, ds, str(source)))  # quarantine: run, date, file
+    suffix = f"{where}\t{text_field(checksum)}"  # bronze: run, date, file, checksum
+    ratio = spec.source.max_malformed_ratio
+    problems = _Problems()
+    with source.open("rb") as handle, tempfile.SpooledTemporaryFile(1 << 23, mode="w+") as rejected:
+        batches = reader.batches(handle, suffix)
+
+        def rows(batch: Batch | None) -> Iterator[list[str]]:
+            while batch is not None:
+                for item in batch.malformed:
+                    rejected.write(f"bronze\t{text_field(item.rule)}\t{text_field(item.reason)}{where}"
+                                   f"\t{item.row_number}\n")
+                problems.add(batch.malformed)
+                if ratio == 0 and batch.malformed:
+                    raise _too_broken(str(source), reader.stats.records, reader.stats.malformed, ratio, problems)
+                yield batch.rows
+                batch = next(batches, None)
+
+        first = next(batches, None)
+        if first is not None:
+            copy_text_stream(cur, f"bronze.{spec.table}", [*first.columns, *META_COLUMNS], rows(first))
+        rejected.seek(0)
+        cur.copy_expert(f"COPY quarantine.{spec.table} ({', '.join(QUARANTINE_COLUMNS)}) FROM STDIN", rejected)
+    stats = reader.stats
+    if stats.malformed and stats.malformed > ratio * (stats.records + stats.malformed):
+        raise _too_broken(str(source), stats.records, stats.malformed, ratio, problems)
+    if stats.lines != stats.accounted:
+        raise AtlasReconciliationError(
+            f"{source}: read {stats.lines} physical lines but accounted for {stats.accounted} (header "
+            f"{stats.header_lines}, blank {stats.blank_lines}, records {stats.record_lines}, malformed "
+            f"{stats.malformed_lines})")
+    return stats
 
 
 def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run_id: str,
@@ -126,7 +172,10 @@ def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run
         cur.execute("DELETE FROM atlas_meta.ingested_files WHERE table_name = %s AND logical_date = %s",
                     (spec.table, ds))
         for source, checksum, archive in todo:
-            rows, malformed = _load_file(cur, spec, source, checksum, run_id, ds)
+            stats = _load_file(cur, spec, source, checksum, run_id, ds)
+            rows, malformed = stats.records, stats.malformed
+            log.info("%s: %d physical lines = %d header + %d blank + %d in %d records + %d quarantined", source,
+                     stats.lines, stats.header_lines, stats.blank_lines, stats.record_lines, rows, malformed)
             cur.execute(
                 "INSERT INTO atlas_meta.ingested_files (table_name, source_checksum, source_file, "
                 "archive_path, logical_date, run_id, row_count, rejected_rows) "
