@@ -125,6 +125,9 @@ def _block(data: bytes, codec: str, first: int) -> LineBlock:
         if "\r" in text:
             text = text.replace("\r\n", "\n")
         lines = text.split("\n")
+        if lines[-1].endswith("\r"):  # the block's last CRLF: its LF was the cut
+            lines[-1] = lines[-1][:-1]
+            text = text[:-1]
     except UnicodeDecodeError:
         lines, problems = _decode_lines(data, codec, first)
         lines = [line.removesuffix("\r") for line in lines]
