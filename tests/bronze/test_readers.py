@@ -242,3 +242,7 @@ def test_parquet_rows_and_nul(tmp_path):
     assert rows == {1: ["1", "a", None]} and bad[2][0] == "name.nul_byte"
     with pytest.raises(AtlasInputError, match="not a readable Parquet file"):
         read(b"id,name,notes\n", fmt="parquet")
+
+
+def test_unnamed_header_columns_are_named_by_position():
+    assert "header column(s) [4] have no name" in fails(b"id,name,notes,\n1,a,x,\n")

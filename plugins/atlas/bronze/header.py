@@ -89,9 +89,14 @@ def parse_header(file: str, line: str, number: int, columns: Sequence[str], deli
                 f"source.options.delimiter to {_shown(better)} or start the file with a 'sep={better}' line")
         raise AtlasInputError(f"{file}: line {number}: header is missing configured column(s) {missing} (found "
                               f"{_describe(names)} with delimiter {_shown(delimiter)})")
-    extra = [n for n in names if n not in columns]
+    unnamed = [position for position, name in enumerate(names, start=1) if not name]
+    if unnamed and not ignore_extra:
+        raise AtlasInputError(
+            f"{file}: line {number}: header column(s) {unnamed} have no name (a delimiter at the end of the "
+            "line?); name them in the file or set source.options.ignore_extra_columns: true")
+    extra = [n[:60] for n in names if n and n not in columns]
     if extra and not ignore_extra:
         raise AtlasInputError(
-            f"{file}: line {number}: header has column(s) not in the table schema {extra}; add them to the "
+            f"{file}: line {number}: header has column(s) not in the table schema {extra[:10]}; add them to the "
             "schema or set source.options.ignore_extra_columns: true")
     return Header(tuple(names), tuple(seen[c] - 1 for c in columns), delimiter, number)
