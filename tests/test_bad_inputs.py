@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import ParamValidationError
 
 from atlas import settings
 from atlas.config import TableSpec
@@ -132,12 +133,16 @@ class Case:
     header_lines: int = 1
     check: Callable[[Any, str], None] | None = None  # extra look at the loaded data: (connection, ds)
     all_stages: bool = False  # run all seven stages (else up to the stage that decides the case)
+    conf: dict[str, Any] | None = None  # the run's params ("{outside}" / "{marker}": paths made by the suite)
+    symlink_out: bool = False  # land a symlink to a file outside the landing root instead of the body
 
     @property
     def last_stage(self) -> str:
         """The last stage to run: the failing one, build_silver for rows, or publish_ai_ready."""
         if self.all_stages:
             return STAGES[-1]
+        if self.fails_at == "trigger":  # refused before the run exists
+            return "ingest_bronze"
         return self.fails_at or "build_silver"
 
 
@@ -238,7 +243,7 @@ CASES = [
          quarantined={6: "line_too_long"}),
     Case("unclosed_quote_mid_file", lambda c: replace_line(
         good_file(c, 100), 51, raw_line(c, 50).rsplit(b",", 1)[0] + b',"a quote never closed'),
-        quarantined={51: "multiline_record"}, check=_notes_stay_short, all_stages=True),
+        quarantined={51: "unclosed_quote"}, check=_notes_stay_short, all_stages=True),
     Case("quoted_line_break", lambda c: good_file(c, row_5={"notes": "first line\nsecond line"}),
          quarantined={6: "multiline_record", 7: "malformed_row"}),
     Case("repeated_header", lambda c: good_file(c, 20) + good_file(c, 40).split(b"\n", 21)[0] + b"\n"
@@ -281,9 +286,26 @@ CASES = [
          all_stages=True),
 ]
 
-# --- DAG params (source_file): Jinja in the value, path traversal, file://, another bucket, a symlink out of
-# the landing root, an explicit file that does not exist. They belong here, as cases with a `conf`, once the
-# landing-root checks are on main.
+
+# --- DAG params are data: a good file is landed for the date, the run's source_file points elsewhere; the run
+# fails at the sensor, on its first try, before anything is opened or archived
+PARAM_CASES = [
+    Case("param_jinja_payload", lambda c: good_file(c, 5), "trigger", ("Invalid input for param source_file",),
+         conf={"source_file": "{{cycler.__init__.__globals__.os.popen('touch {marker}').read()}}x/{{ds}}/*.csv"}),
+    Case("param_path_traversal", lambda c: good_file(c, 5), "trigger", ("Invalid input for param source_file",),
+         conf={"source_file": "../../../../../../../../etc/passwd"}),
+    Case("param_absolute_path", lambda c: good_file(c, 5), "trigger", ("Invalid input for param source_file",),
+         conf={"source_file": "/etc/passwd"}),
+    Case("param_file_url_outside", lambda c: good_file(c, 5), "wait_for_source",
+         ("param source_file", "outside the landing root"), conf={"source_file": "file://{outside}"}),
+    Case("param_other_bucket", lambda c: good_file(c, 5), "wait_for_source", ("param source_file",),
+         conf={"source_file": "s3://someone-elses-bucket/exports/customers.csv"}),
+    Case("param_missing_named_file", lambda c: good_file(c, 5), "wait_for_source",
+         ("param source_file", "no file matches"), conf={"source_file": f"{TABLE}/2031-01-01/missing.csv"}),
+    Case("symlink_out_of_landing_root", lambda c: b"", "wait_for_source", ("outside the landing root",),
+         symlink_out=True),
+]
+CASES += PARAM_CASES
 
 
 # ----------------------------------------------------------------------------- running
@@ -299,6 +321,9 @@ class Outcome:
     quarantined: dict[int, tuple[str, str]]  # physical line -> (rule, reason)
     seconds_over_deadline: bool = False
     seconds: dict[str, float] = field(default_factory=dict)  # task id -> duration
+    tries: dict[str, int] = field(default_factory=dict)  # task id -> try number
+    archived: bool = False  # anything copied into the lake's bronze archive for the date
+    marker_written: bool = False  # the Jinja payload's command ran
 
 
 class _Deadline(Exception):
@@ -364,12 +389,31 @@ def _snapshot(conn: Any, ds: str) -> dict[str, str]:
     return digests
 
 
-def _land(ds: str, body: bytes) -> Path:
+def _land(ds: str, body: bytes, symlink_to: Path | None = None) -> Path:
     folder = Path(settings.landing_url().removeprefix("file://")) / TABLE / ds
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "extract.csv"
-    path.write_bytes(body)
+    if symlink_to is not None:
+        path.symlink_to(symlink_to)
+    else:
+        path.write_bytes(body)
     return path
+
+
+def _archived(ds: str) -> list[Path]:
+    folder = Path(settings.lake_url().removeprefix("file://")) / "bronze" / TABLE / f"ingest_date={ds}"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+DEFAULT_CONF = {"source_file": "", "full_refresh": False}
+
+
+def _conf(case: Case, paths: dict[str, Path]) -> dict[str, Any]:
+    """Every param, every run: dag.test() runs in one process merge a run's conf into the DAG's params
+    in place, so a param left out would keep the previous run's value."""
+    given = {k: v.replace("{outside}", str(paths["outside"])).replace("{marker}", str(paths["marker"]))
+             if isinstance(v, str) else v for k, v in (case.conf or {}).items()}
+    return {**DEFAULT_CONF, **given}
 
 
 @pytest.fixture(scope="module")
@@ -387,6 +431,8 @@ def suite(airflow_db, warehouse_dsn, tmp_path_factory) -> Iterator[dict[str, Any
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_airflow_plugins(monkeypatch, tmp)
+        # lineage events are still emitted (and checked below), from a thread instead of a forked process
+        monkeypatch.setenv("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", "true")
         full = probe_dag(table_spec(), tmp, tasks=None)
         for task in full.tasks:
             callbacks = task.on_failure_callback or []
@@ -398,28 +444,37 @@ def suite(airflow_db, warehouse_dsn, tmp_path_factory) -> Iterator[dict[str, Any
         conn = connect(warehouse_dsn)
         conn.autocommit = True
         try:
+            paths = {"outside": tmp / "outside" / "secret.csv", "marker": tmp / "executed"}
+            paths["outside"].parent.mkdir()
+            paths["outside"].write_bytes(good_file(99, 3))
             good_ds = GOOD_DAY.isoformat()
             current["ds"] = good_ds
             _land(good_ds, good_file(0))
-            good_state, good_tasks = run(full, good_ds)
+            good_state, good_tasks = run(full, good_ds, conf=DEFAULT_CONF)
             before = _snapshot(conn, good_ds)
             outcomes: dict[str, Outcome] = {}
+            bodies: dict[str, bytes] = {}
             for number, case in enumerate(CASES, start=1):
                 ds = (GOOD_DAY + timedelta(days=number)).isoformat()
                 current["ds"] = ds
-                body = case.body(number)
-                _land(ds, body)
+                body = bodies[case.name] = case.body(number)
+                _land(ds, body, symlink_to=paths["outside"] if case.symlink_out else None)
                 with deadline(RUN_DEADLINE_SECONDS) as hit:
                     try:
-                        state, tis = run(dags[case.last_stage], ds)
+                        state, tis = run(dags[case.last_stage], ds, conf=_conf(case, paths))
                     except _Deadline:
                         state, tis = "hung", {}
+                    except ParamValidationError as exc:  # refused when the run is created (400 over REST)
+                        state, tis = "refused", {}
+                        errors.setdefault(ds, {})["trigger"] = str(exc)
                 counts, quarantined = _collect(conn, ds)
                 outcomes[case.name] = Outcome(ds, state, {t: str(ti.state) for t, ti in tis.items()},
                                               errors.get(ds, {}), counts, quarantined, hit[0],
-                                              {t: float(ti.duration or 0) for t, ti in tis.items()})
+                                              {t: float(ti.duration or 0) for t, ti in tis.items()},
+                                              {t: int(ti.try_number or 0) for t, ti in tis.items()},
+                                              bool(_archived(ds)), paths["marker"].exists())
             yield {"good": (good_state, good_tasks), "before": before, "after": _snapshot(conn, good_ds),
-                   "outcomes": outcomes, "bodies": {c.name: c.body(n) for n, c in enumerate(CASES, start=1)}}
+                   "outcomes": outcomes, "bodies": bodies}
         finally:
             conn.close()
 
@@ -448,7 +503,7 @@ def test_good_day_succeeds(suite):
 
 
 def test_there_are_at_least_forty_cases():
-    assert len(CASES) >= 40
+    assert len(CASES) - len(PARAM_CASES) >= 40
     assert len({c.name for c in CASES}) == len(CASES)
 
 
@@ -463,6 +518,11 @@ def test_case(suite, case, wh_conn):
         leaked = [v for v in _raw_values(body) if v in message]
         assert leaked == [], f"{case.name}: {len(leaked)} raw value(s) from the file in the message"
 
+    if case.fails_at == "trigger":
+        assert outcome.state == "refused" and not outcome.marker_written, "nothing rendered or executed"
+        assert all(part in outcome.errors["trigger"] for part in case.message), outcome.errors
+        assert not outcome.archived and outcome.counts["bronze"] == 0
+        return
     if case.fails_at:
         assert outcome.state == "failed"
         assert outcome.tasks[case.fails_at] == "failed", outcome.tasks
@@ -471,6 +531,10 @@ def test_case(suite, case, wh_conn):
             assert part in message, f"{case.name}: expected {part!r} in: {message}"
         after = STAGES[STAGES.index(case.fails_at) + 1:STAGES.index(case.last_stage) + 1]
         assert all(outcome.tasks[t] == "upstream_failed" for t in after), outcome.tasks
+        assert outcome.tries[case.fails_at] == 1, "fails on its first try: waiting or retrying cannot help"
+        if case.fails_at == "wait_for_source":
+            assert not outcome.archived, "nothing was opened or copied into the lake"
+            assert outcome.counts["bronze"] == outcome.counts["quarantined_bronze"] == 0
         if case.fails_at == "ingest_bronze":
             assert "extract.csv" in message, "the message names the file"
             assert outcome.counts["bronze"] == outcome.counts["quarantined_bronze"] == 0, "nothing half-loaded"
@@ -492,6 +556,16 @@ def test_case(suite, case, wh_conn):
     assert counts["silver"] > 0
     if case.check is not None:
         case.check(wh_conn, outcome.ds)
+
+
+def test_no_raw_value_in_lineage_events(suite):
+    events = Path(settings.atlas_home(), "lineage", "openlineage.jsonl")
+    lines = [line for line in events.read_text(encoding="utf-8").splitlines() if f"atlas_{TABLE}" in line]
+    assert len(lines) > 2 * len(CASES), "every run emitted lineage events"
+    text = "\n".join(lines)
+    raw = set().union(*(_raw_values(body) for body in suite["bodies"].values()))
+    leaked = [v for v in raw if v in text]
+    assert leaked == [], f"{len(leaked)} raw value(s) from the files in lineage events"
 
 
 def test_earlier_day_untouched(suite):

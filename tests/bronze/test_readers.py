@@ -200,7 +200,8 @@ def test_multiline_unclosed_quote_runs_to_the_end_then_recovers():
 
 def test_multiline_record_with_wrong_width_gives_back_its_lines():
     rows, bad, _ = read(b'id,name,notes\n1,a,"x\n2,b,y\n3,c,z",extra\n4,d,w\n', multiline=True)
-    assert bad == {2: ("malformed_row", "expected 3 fields, found 4"), 4: ("malformed_row", "expected 3 fields, found 4")}
+    wrong_width = ("malformed_row", "expected 3 fields, found 4")
+    assert bad == {2: wrong_width, 4: wrong_width}
     assert rows == {3: ["2", "b", "y"], 5: ["4", "d", "w"]}
 
 
@@ -246,3 +247,10 @@ def test_parquet_rows_and_nul(tmp_path):
 
 def test_unnamed_header_columns_are_named_by_position():
     assert "header column(s) [4] have no name" in fails(b"id,name,notes,\n1,a,x,\n")
+
+
+def test_nul_in_a_multiline_record_carried_across_blocks():
+    data = b'id,name,notes\n1,a,"first\x00\nsecond"\n2,b,y\n'
+    for block_bytes in (None, 8):
+        rows, bad, _ = read(data, multiline=True, block_bytes=block_bytes)
+        assert list(rows) == [4] and bad[2][0] == "notes.nul_byte"

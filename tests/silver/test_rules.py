@@ -125,18 +125,19 @@ def test_values_postgresql_would_reject_break_the_limits_rule(kind, extra, value
     assert not invalid.any()
     _, broken = limits.apply(typed)
     assert list(broken) == bad
-    assert limits.reason().startswith("n: ") and kind in limits.reason() or "digit" in limits.reason()
+    assert limits.reason().startswith("n: ")
+    assert kind in limits.reason() or "digit" in limits.reason()
 
 
 @pytest.mark.parametrize(("kind", "extra", "values", "bad"), LIMIT_CASES)
 def test_what_passes_the_limits_postgresql_accepts(wh_conn, kind, extra, values, bad):
     """The values that pass load into a column of the silver type; every rejected one would have failed."""
-    from atlas.warehouse.tables import _sql_type
+    from atlas.schema import column_type
 
     column = ColumnSpec(name="n", type=kind, **extra)
     cast, limits = rules_for(column)
     fitted, broken = limits.apply(cast.apply(pd.Series(values, dtype=object))[0])
-    sql_type = _sql_type(column)
+    sql_type = column_type(column)
     with wh_conn.cursor() as cur:
         for value, rejected in zip(list(fitted), list(broken), strict=True):
             if rejected:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import chain
+from typing import IO, TYPE_CHECKING, Any
 
 from atlas import storage
-from atlas.bronze.readers import Batch, Malformed, ReadStats, reader_for
+from atlas.bronze.readers import Batch, ReadStats, reader_for
 from atlas.config import TableSpec
 from atlas.errors import AtlasInputError, AtlasReconciliationError
 from atlas.warehouse.bulk_copy import copy_text_stream, text_field
@@ -76,69 +78,70 @@ META_COLUMNS = ("_atlas_row_number", "_atlas_run_id", "_atlas_logical_date", "_a
                 "_atlas_source_checksum")
 
 
-@dataclass
-class _Problems:
-    """Malformed rows of one file by rule: count, first line and reason (no values)."""
+class _FileLoad:
+    """One file's load: good rows streamed to bronze, malformed rows spooled for quarantine (a bounded
+    buffer that spills to a temporary file), counts of problems by rule for the error message."""
 
-    seen: dict[str, list[Any]] = field(default_factory=dict)
+    def __init__(self, spec: TableSpec, source: ObjectStoragePath, checksum: str, run_id: str, ds: str) -> None:
+        self.spec, self.file = spec, str(source)
+        self.reader = reader_for(self.file, spec.table_schema.column_names, spec.source)
+        self.where = "".join(f"\t{text_field(v)}" for v in (run_id, ds, self.file))  # run, date, file
+        self.suffix = f"{self.where}\t{text_field(checksum)}"  # bronze also keeps the checksum
+        self.rejected: IO[str] = io.StringIO()  # replaced by a spool while loading
+        self.problems: dict[str, list[Any]] = {}  # rule -> [count, first line, reason]
 
-    def add(self, items: list[Malformed]) -> None:
-        for item in items:
-            entry = self.seen.setdefault(item.rule, [0, item.row_number, item.reason])
-            entry[0] += 1
+    def _good_rows(self, batches: Iterator[Batch], first: Batch) -> Iterator[list[str]]:
+        """Each batch's good rows; its malformed rows go to the spool (and fail fast at ratio 0)."""
+        for batch in chain([first], batches):
+            for item in batch.malformed:
+                self.rejected.write(f"bronze\t{text_field(item.rule)}\t{text_field(item.reason)}{self.where}"
+                                    f"\t{item.row_number}\n")
+                entry = self.problems.setdefault(item.rule, [0, item.row_number, item.reason])
+                entry[0] += 1
+            if batch.malformed and self.spec.source.max_malformed_ratio == 0:
+                raise self._too_broken()
+            yield batch.rows
 
-    def describe(self, limit: int = 5) -> str:
-        ranked = sorted(self.seen.items(), key=lambda kv: -kv[1][0])
-        parts = [f"{count} x {rule} (first at line {line}: {reason})" for rule, (count, line, reason) in ranked[:limit]]
-        if len(ranked) > limit:
-            parts.append(f"{len(ranked) - limit} more rule(s)")
-        return "; ".join(parts)
+    def load(self, cur: Any, handle: Any) -> ReadStats:
+        table = self.spec.table
+        with tempfile.SpooledTemporaryFile(1 << 23, mode="w+") as self.rejected:
+            batches = self.reader.batches(handle, self.suffix)
+            first = next(batches, None)
+            if first is not None:
+                copy_text_stream(cur, f"bronze.{table}", [*first.columns, *META_COLUMNS],
+                                 self._good_rows(batches, first))
+            self.rejected.seek(0)
+            cur.copy_expert(f"COPY quarantine.{table} ({', '.join(QUARANTINE_COLUMNS)}) FROM STDIN", self.rejected)
+        stats = self.reader.stats
+        if stats.malformed > self.spec.source.max_malformed_ratio * (stats.records + stats.malformed):
+            raise self._too_broken()
+        if stats.lines != stats.accounted:
+            raise AtlasReconciliationError(
+                f"{self.file}: read {stats.lines} physical lines but accounted for {stats.accounted} (header "
+                f"{stats.header_lines}, blank {stats.blank_lines}, records {stats.record_lines}, malformed "
+                f"{stats.malformed_lines})")
+        return stats
 
-
-def _too_broken(file: str, records: int, malformed: int, ratio: float, problems: _Problems) -> AtlasInputError:
-    total = records + malformed
-    return AtlasInputError(
-        f"{file}: {malformed:,} of {total:,} records ({malformed / total:.1%}) are malformed, more than "
-        f"source.max_malformed_ratio ({ratio:g}) allows; nothing from the file was loaded. {problems.describe()}")
+    def _too_broken(self) -> AtlasInputError:
+        """The file fails: counts per rule with the first line and the reason, never a value."""
+        stats, ratio = self.reader.stats, self.spec.source.max_malformed_ratio
+        total = stats.records + stats.malformed
+        ranked = sorted(self.problems.items(), key=lambda kv: -kv[1][0])
+        parts = [f"{count} x {rule} (first at line {line}: {reason})" for rule, (count, line, reason) in ranked[:5]]
+        if len(ranked) > 5:
+            parts.append(f"{len(ranked) - 5} more rule(s)")
+        return AtlasInputError(
+            f"{self.file}: {stats.malformed:,} of {total:,} records ({stats.malformed / total:.1%}) are malformed, "
+            f"more than source.max_malformed_ratio ({ratio:g}) allows; nothing from the file was loaded. "
+            + "; ".join(parts))
 
 
 def _load_file(cur: Any, spec: TableSpec, source: ObjectStoragePath, checksum: str,
                run_id: str, ds: str) -> ReadStats:
     """COPY one file's rows into bronze (one streamed COPY) and its malformed rows into quarantine;
     fail the file if more of it is malformed than the table allows."""
-    reader = reader_for(str(source), spec.table_schema.column_names, spec.source)
-    where = "".join(f"\t{text_field(v)}" for v in (run_id, ds, str(source)))  # quarantine: run, date, file
-    suffix = f"{where}\t{text_field(checksum)}"  # bronze: run, date, file, checksum
-    ratio = spec.source.max_malformed_ratio
-    problems = _Problems()
-    with source.open("rb") as handle, tempfile.SpooledTemporaryFile(1 << 23, mode="w+") as rejected:
-        batches = reader.batches(handle, suffix)
-
-        def rows(batch: Batch | None) -> Iterator[list[str]]:
-            while batch is not None:
-                for item in batch.malformed:
-                    rejected.write(f"bronze\t{text_field(item.rule)}\t{text_field(item.reason)}{where}"
-                                   f"\t{item.row_number}\n")
-                problems.add(batch.malformed)
-                if ratio == 0 and batch.malformed:
-                    raise _too_broken(str(source), reader.stats.records, reader.stats.malformed, ratio, problems)
-                yield batch.rows
-                batch = next(batches, None)
-
-        first = next(batches, None)
-        if first is not None:
-            copy_text_stream(cur, f"bronze.{spec.table}", [*first.columns, *META_COLUMNS], rows(first))
-        rejected.seek(0)
-        cur.copy_expert(f"COPY quarantine.{spec.table} ({', '.join(QUARANTINE_COLUMNS)}) FROM STDIN", rejected)
-    stats = reader.stats
-    if stats.malformed and stats.malformed > ratio * (stats.records + stats.malformed):
-        raise _too_broken(str(source), stats.records, stats.malformed, ratio, problems)
-    if stats.lines != stats.accounted:
-        raise AtlasReconciliationError(
-            f"{source}: read {stats.lines} physical lines but accounted for {stats.accounted} (header "
-            f"{stats.header_lines}, blank {stats.blank_lines}, records {stats.record_lines}, malformed "
-            f"{stats.malformed_lines})")
-    return stats
+    with source.open("rb") as handle:
+        return _FileLoad(spec, source, checksum, run_id, ds).load(cur, handle)
 
 
 def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run_id: str,

@@ -188,12 +188,14 @@ class CsvReader(Reader):
                     continue
                 del block.lines[:start]
                 block.first += start
-            if carry:
+            if carry:  # a multi-line record still open at the end of the last block
                 block.lines[:0] = carry
                 block.problems.update(carry_problems)
                 block.first = carry_first
                 block.special = True
-            batch = self._batch(suffix)
+                block.has_nul = block.has_nul or any("\x00" in line for line in carry)
+                block.longest = max(block.longest, *map(len, carry))
+            batch = self._batch()
             keep = self._parse(block, batch, suffix, final=False)
             carry, carry_first = block.lines[keep:], block.first + keep
             carry_problems = {n: p for n, p in block.problems.items() if n >= carry_first}
@@ -201,13 +203,13 @@ class CsvReader(Reader):
         if self.header is None:
             raise AtlasInputError(f"{self.name}: file is empty (no header row)")
         if carry:
-            batch = self._batch(suffix)
+            batch = self._batch()
             self._parse(LineBlock(carry_first, carry, carry_problems, special=True,
                                   has_nul=any("\x00" in line for line in carry),
                                   longest=max(map(len, carry))), batch, suffix, final=True)
             yield batch
 
-    def _batch(self, suffix: str) -> Batch:
+    def _batch(self) -> Batch:
         assert self.header is not None
         in_file_order = sorted(self.header.positions) == list(range(self.header.width))
         columns = [self.header.names[p] for p in range(self.header.width)] if in_file_order else self.columns
@@ -227,6 +229,12 @@ class CsvReader(Reader):
         firsts = self._header_firsts()
         rows, bad = batch.rows, batch.malformed
         offset = 0
+
+        def reject(index: int, reason: str, rule: str, lines: int = 1) -> None:
+            bad.append(Malformed(first + index, reason, rule))
+            stats.malformed += 1
+            stats.malformed_lines += lines
+
         try:
             while offset < count:
                 reader = csv.reader(lines if offset == 0 else islice(lines, offset, None),
@@ -241,14 +249,12 @@ class CsvReader(Reader):
                             break
                         if span > 1 or problems:
                             if index + span > count and multiline and not final and not self._too_big(lines, index):
-                                return index
+                                return index  # still open: carried into the next block
                             problem = self._span_problem(first, index, span, count, problems, multiline)
-                            if problem is not None:
-                                bad.append(Malformed(first + index, problem.reason, problem.rule))
-                                stats.malformed += 1
-                                stats.malformed_lines += 1
-                                restart = index + 1 if span > 1 else None
-                                if restart is not None:
+                            if problem is not None:  # quarantine the first line, read on from the next
+                                reject(index, problem.reason, problem.rule)
+                                if span > 1:
+                                    restart = index + 1
                                     break
                                 continue
                         if not record:
@@ -261,24 +267,17 @@ class CsvReader(Reader):
                             reason = f"expected {width} fields, found {len(record)}"
                             if record[0] in firsts and record[0].strip() == header.names[0]:
                                 reason += " (a header row with other columns: files concatenated?)"
-                            bad.append(Malformed(first + index, reason))
-                            stats.malformed += 1
-                            stats.malformed_lines += 1
+                            reject(index, reason, "malformed_row")
                             if span > 1:
                                 restart = index + 1
                                 break
                             continue
                         if record[0] in firsts and self._is_header(record):
-                            bad.append(Malformed(first + index, "repeats the header row (files concatenated?)",
-                                                 "repeated_header"))
-                            stats.malformed += 1
-                            stats.malformed_lines += 1
+                            reject(index, "repeats the header row (files concatenated?)", "repeated_header")
                             continue
                         values = record if project is None else [record[p] for p in project]
                         if checks and (found := self._value_problem(batch.columns, values)) is not None:
-                            bad.append(Malformed(first + index, found.reason, found.rule))
-                            stats.malformed += 1
-                            stats.malformed_lines += span
+                            reject(index, found.reason, found.rule, span)  # a whole, well-formed record
                             continue
                         if escape or span > 1:
                             rows.append(_line(values, first + index, suffix))
@@ -291,10 +290,8 @@ class CsvReader(Reader):
                 except csv.Error as exc:
                     index = offset + prev
                     message = str(exc).split(" - ")[0]
-                    reason = next((v for k, v in _CSV_ERRORS.items() if message.startswith(k)), "not valid CSV")
-                    bad.append(Malformed(first + index, reason, "bad_quoting"))
-                    stats.malformed += 1
-                    stats.malformed_lines += 1
+                    reject(index, next((v for k, v in _CSV_ERRORS.items() if message.startswith(k)), "not valid CSV"),
+                           "bad_quoting")
                     restart = index + 1
                 if restart is None:
                     break
@@ -311,7 +308,7 @@ class CsvReader(Reader):
                       multiline: bool) -> LineProblem | None:
         """Why the record starting at ``index`` and covering ``span`` lines cannot be loaded, if it cannot."""
         if index + span > count:
-            return LineProblem("unclosed_quote", "a quoted field opened on this line is never closed"
+            return LineProblem("unclosed_quote", "a quoted field opened on this line is not closed"
                                + (" (it runs to the end of the file)" if multiline else ""))
         if span > 1 and not multiline:
             return LineProblem("multiline_record", f"a quoted field runs past the end of the line (the record "
