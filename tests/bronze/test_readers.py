@@ -221,11 +221,12 @@ def test_block_boundaries_do_not_change_the_result():
 
 def test_json_lines_problems_by_line_and_column():
     data = (b'{"id": "1", "name": "a", "notes": null}\n\nnot json\n{"id": "2", "name": "b\\u0000", "notes": "x"}\n'
-            b'[1]\n{"id": 3, "name": true, "notes": "z", "other": 1}\n')
+            b'[1]\n{"id": 3, "name": true, "notes": "z", "other": 1}\n'
+            b'{"id": "7", "name": "\\ud800", "notes": "\\u00e9"}\n')
     rows, bad, _ = read(data, fmt="json")
     assert rows == {1: ["1", "a", None]}
     assert {k: v[0] for k, v in bad.items()} == {3: "invalid_json", 4: "name.nul_byte", 5: "invalid_json",
-                                                 6: "unexpected_fields"}
+                                                 6: "unexpected_fields", 7: "name.invalid_unicode"}
 
 
 def test_json_array_file_is_named():

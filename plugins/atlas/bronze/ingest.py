@@ -31,6 +31,7 @@ class FileOutcome:
     rows: int
     malformed: int
     status: str  # ingested | duplicate_file
+    lines: int = 0  # physical lines read: header + blank + lines of rows + quarantined lines
 
 
 @dataclass
@@ -57,7 +58,7 @@ class BronzeResult:
             "table": self.table, "logical_date": self.logical_date, "rows": self.rows,
             "malformed_rows": self.malformed,
             "files": [{"source": f.source, "archive": f.archive, "checksum": f.checksum, "rows": f.rows,
-                       "malformed": f.malformed, "status": f.status} for f in self.files],
+                       "malformed": f.malformed, "lines": f.lines, "status": f.status} for f in self.files],
         }
 
 
@@ -185,6 +186,7 @@ def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (spec.table, checksum, str(source), str(archive), ds, run_id, rows, malformed),
             )
-            result.files.append(FileOutcome(str(source), str(archive), checksum, rows, malformed, "ingested"))
+            result.files.append(FileOutcome(str(source), str(archive), checksum, rows, malformed, "ingested",
+                                            stats.lines))
         conn.commit()
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,6 +28,7 @@ from atlas.warehouse.bulk_copy import text_field
 
 ROW_NUMBER = "_atlas_row_number"
 TAB = "\t"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,10 @@ class JsonLinesReader(Reader):
             return Malformed(number, f"unexpected field(s) {sorted(extra)[:10]}", "unexpected_fields")
         values = [_text(record.get(c)) for c in self.columns]
         problem = self._value_problem(self.columns, values)
+        if problem is None and "\\u" in line.lower():  # an escape can decode to a lone surrogate
+            problem = next((Malformed(number, f"{c}: contains an unpaired UTF-16 surrogate escape, which is not "
+                                              "text", f"{c}.invalid_unicode")
+                            for c, v in zip(self.columns, values, strict=True) if v and _SURROGATE.search(v)), None)
         if problem is not None:
             return Malformed(number, problem.reason, problem.rule)
         return values
