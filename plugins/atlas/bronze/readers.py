@@ -31,6 +31,9 @@ TAB = "\t"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+Row = tuple[int, list[str | None]]
+
+
 @dataclass(frozen=True)
 class Malformed:
     row_number: int
@@ -71,6 +74,15 @@ def _text(value: Any) -> str | None:
     return text if text != "" else None
 
 
+_UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+_ESCAPED = re.compile(r"\\[\\tnr]")
+
+
+def _from_line(line: str) -> list[str | None]:
+    """A COPY text line back into values (the inverse of :func:`_line`, without a suffix)."""
+    return [_ESCAPED.sub(lambda m: _UNESCAPE[m.group(0)], f) if f else None for f in line.split("\t")]
+
+
 def _line(values: Sequence[str | None], number: int, suffix: str) -> str:
     """One COPY text line: values escaped (None and "" are NULL), the row number, the suffix."""
     fields = "\t".join(text_field(v) if v else "" for v in values)
@@ -95,6 +107,16 @@ class Reader:
 
     def batches(self, handle: IO[bytes], suffix: str = "") -> Iterator[Batch]:
         raise NotImplementedError
+
+    def rows(self, handle: IO[bytes]) -> Iterator[Row | Malformed]:
+        """The same file row by row: ``(row_number, values)`` in config order, or :class:`Malformed`
+        (for checks that read a file back as bronze sees it; loading uses :meth:`batches`)."""
+        for batch in self.batches(handle):
+            order = [list(batch.columns).index(c) for c in self.columns]
+            for line in batch.rows:
+                *values, number = _from_line(line)
+                yield int(number or 0), [values[i] for i in order]
+            yield from batch.malformed
 
     def _value_problem(self, columns: Sequence[str], values: Sequence[str | None]) -> Malformed | None:
         """A NUL byte (PostgreSQL text cannot hold it) or an oversize value, by column; row number 0."""
