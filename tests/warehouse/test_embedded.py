@@ -34,3 +34,4 @@ def test_deep_data_directory_starts_and_reconnects(tmp_path):
     finally:
         embedded.stop(data_dir)
     assert not embedded.is_running(data_dir)
+    assert not embedded.short_runtime_dir(data_dir).exists(), "stop removes the short socket directory"

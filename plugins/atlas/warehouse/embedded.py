@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -80,6 +81,8 @@ def stop(data_dir: Path) -> None:
         [str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(data_dir), "-m", "fast", "-w"],
         check=False, capture_output=True, user=_owner(data_dir),
     )
+    if not socket_fits(data_dir):  # the short socket directory is this server's alone
+        shutil.rmtree(short_runtime_dir(data_dir), ignore_errors=True)
     log.info("stopped embedded warehouse in %s", data_dir)
 
 
