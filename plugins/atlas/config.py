@@ -48,6 +48,9 @@ class ColumnSpec(_Model):
                                 description="phone: region for numbers written without a country code")
     region_column: Identifier | None = Field(
         default=None, description="phone: column with each row's country (name or ISO code) used as region hint")
+    precision: int | None = Field(default=None, ge=1, le=1000,
+                                  description="numeric: total digits (silver type numeric(precision, scale))")
+    scale: int | None = Field(default=None, ge=0, le=1000, description="numeric: digits after the decimal point")
 
     @field_validator("pattern")
     @classmethod
@@ -55,6 +58,14 @@ class ColumnSpec(_Model):
         if value is not None:
             re.compile(value)
         return value
+
+    @model_validator(mode="after")
+    def _precision_fits_type(self) -> ColumnSpec:
+        if (self.precision is not None or self.scale is not None) and self.type != "numeric":
+            raise ValueError("precision and scale apply to numeric columns only")
+        if self.scale is not None and (self.precision is None or self.scale > self.precision):
+            raise ValueError("scale needs a precision at least as large")
+        return self
 
 
 class SchemaSpec(_Model):
@@ -104,7 +115,18 @@ class SourceSpec(_Model):
     path: str = Field(description="glob under the landing root, rendered with Airflow's templating "
                                   "(every macro: {{ ds }}, {{ ds_nodash }}, {{ macros.ds_add(ds, -1) }}, ...)")
     format: Literal["csv", "json", "parquet"] = "csv"
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="reader options: delimiter, quotechar, encoding (default utf-8), ignore_extra_columns")
+    multiline: bool = Field(
+        default=False,
+        description="CSV: quoted fields may contain line breaks; when false, a record spanning lines is quarantined")
+    max_malformed_ratio: float = Field(
+        default=0.1, ge=0, le=1,
+        description="share of a file's records that may be malformed (quarantined at bronze) before the whole "
+                    "file fails; 0 = fail on the first, 1 = never fail")
+    max_field_size: int = Field(
+        default=1_000_000, ge=1, description="longest field in characters; a row with a longer one is quarantined")
     poke_interval_seconds: int = Field(default=60, ge=1)
     timeout_seconds: int = Field(default=6 * 3600, ge=1)
     allowed_roots: tuple[str, ...] = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from atlas.config import TableSpec
+    from atlas.config import ColumnSpec, TableSpec
 
 #: Declared column type -> PostgreSQL type in silver.
 SQL_TYPES: dict[str, str] = {
@@ -64,10 +64,18 @@ def changes_type(strategy: str | None) -> bool:
     return strategy is not None and strategy not in TYPE_PRESERVING
 
 
+def column_type(column: ColumnSpec, types: dict[str, str] = SQL_TYPES) -> str:
+    """A column's declared type as ``types`` spells it; in SQL, a numeric with a precision is
+    ``numeric(precision, scale)`` (the catalog spells it plain ``numeric``)."""
+    if types is SQL_TYPES and column.type == "numeric" and column.precision is not None:
+        return f"numeric({column.precision}, {column.scale or 0})"
+    return types[column.type]
+
+
 def silver_types(spec: TableSpec, types: dict[str, str] = SQL_TYPES) -> dict[str, str]:
     """Type of each silver column: declared, or text where protection changes the value."""
     out = {}
     for column in spec.table_schema.columns:
         policy = spec.pii.columns.get(column.name)
-        out[column.name] = "text" if changes_type(policy.strategy if policy else None) else types[column.type]
+        out[column.name] = "text" if changes_type(policy.strategy if policy else None) else column_type(column, types)
     return out

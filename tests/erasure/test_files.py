@@ -30,8 +30,7 @@ def _path(path: Path):
 
 
 def _read(path: Path, spec: TableSpec) -> list[list[str | None]]:
-    reader = reader_for(spec.source.format, str(path), list(spec.table_schema.column_names),
-                        dict(spec.source.options))
+    reader = reader_for(str(path), list(spec.table_schema.column_names), spec.source)
     with path.open("rb") as handle:
         return [values for item in reader.rows(handle) if not isinstance(item, Malformed) for _, values in [item]]
 

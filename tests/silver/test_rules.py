@@ -98,3 +98,66 @@ def test_phone_region_from_another_column():
     out, bad = Format(column).apply(frame["phone"], frame)
     assert list(out) == ["+12025550143", "+4531234567", None]
     assert list(bad) == [False, False, True]
+
+
+# ----------------------------------------------------------------------------- PostgreSQL's limits
+
+
+LIMIT_CASES = [
+    ("integer", {}, ["2147483647", "-2147483648", "2147483648", "-2147483649", "1e999999999"],
+     [False, False, True, True, True]),
+    ("bigint", {}, ["9223372036854775807", "9223372036854775808", "-9223372036854775809"], [False, True, True]),
+    ("numeric", {}, ["1E+131071", "1E+131072", "1E-16383", "1E-16384", "1e999999999"],
+     [False, True, False, True, True]),
+    ("numeric", {"precision": 12, "scale": 2}, ["9999999999.99", "9999999999.994", "9999999999.995", "1e10",
+                                                "-12.345", "0.001"],
+     [False, False, True, True, False, False]),
+]
+
+
+@pytest.mark.parametrize(("kind", "extra", "values", "bad"), LIMIT_CASES)
+def test_values_postgresql_would_reject_break_the_limits_rule(kind, extra, values, bad):
+    column = ColumnSpec(name="n", type=kind, **extra)
+    rules = rules_for(column)
+    assert [r.name for r in rules] == ["type", "limits"]
+    cast, limits = rules
+    typed, invalid = cast.apply(pd.Series(values, dtype=object))
+    assert not invalid.any()
+    _, broken = limits.apply(typed)
+    assert list(broken) == bad
+    assert limits.reason().startswith("n: ")
+    assert kind in limits.reason() or "digit" in limits.reason()
+
+
+@pytest.mark.parametrize(("kind", "extra", "values", "bad"), LIMIT_CASES)
+def test_what_passes_the_limits_postgresql_accepts(wh_conn, kind, extra, values, bad):
+    """The values that pass load into a column of the silver type; every rejected one would have failed."""
+    from atlas.schema import column_type
+
+    column = ColumnSpec(name="n", type=kind, **extra)
+    cast, limits = rules_for(column)
+    fitted, broken = limits.apply(cast.apply(pd.Series(values, dtype=object))[0])
+    sql_type = column_type(column)
+    with wh_conn.cursor() as cur:
+        for value, rejected in zip(list(fitted), list(broken), strict=True):
+            if rejected:
+                continue
+            cur.execute(f"SELECT %s::{sql_type}::text = %s::{sql_type}::text", (value, value))
+            assert cur.fetchone()[0] is True
+    wh_conn.rollback()
+    if extra:
+        assert list(fitted)[:2] == ["9999999999.99", "9999999999.99"], "rounded to the scale as PostgreSQL does"
+
+
+def test_long_primary_key_values_are_rejected_before_the_index_would():
+    rules = rules_for(ColumnSpec(name="k"), primary_key=True)
+    assert rules[0].name == "key_length"
+    _, bad = _apply(rules[0], ["a" * 2000, "b" * 2001, "æ" * 1001, None])
+    assert bad == [False, True, True, False]
+
+
+def test_precision_only_on_numeric_columns():
+    with pytest.raises(ValueError, match="numeric columns only"):
+        ColumnSpec(name="n", type="integer", precision=5)
+    with pytest.raises(ValueError, match="scale needs a precision"):
+        ColumnSpec(name="n", type="numeric", scale=2)

@@ -197,7 +197,7 @@ def _read_back(path: ObjectStoragePath, spec: TableSpec, column: str, raw: str) 
     from atlas.bronze.readers import Malformed, reader_for
 
     columns = list(spec.table_schema.column_names)
-    reader = reader_for(spec.source.format, str(path), columns, dict(spec.source.options))
+    reader = reader_for(str(path), columns, spec.source)
     key = columns.index(column)
     rows = subject = 0
     with path.open("rb") as handle:

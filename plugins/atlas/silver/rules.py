@@ -96,6 +96,53 @@ class TypeCast(Rule):
         return out, present & out.isna()
 
 
+class Limits(Rule):
+    """Values of the declared type that PostgreSQL would still reject: integers beyond int32/int64,
+    numerics beyond their declared precision or beyond PostgreSQL's numeric format."""
+
+    name = "limits"
+    INTEGER_BOUNDS: ClassVar[dict[str, tuple[int, int]]] = {
+        "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1),
+    }
+
+    def reason(self) -> str:
+        column = self.column
+        if column.type in self.INTEGER_BOUNDS:
+            low, high = self.INTEGER_BOUNDS[column.type]
+            return f"{column.name}: out of range for {column.type} ({low} to {high})"
+        if column.precision is not None:
+            scale = column.scale or 0
+            return (f"{column.name}: more than {column.precision - scale} digit(s) before the decimal point "
+                    f"(numeric({column.precision}, {scale}))")
+        return (f"{column.name}: beyond PostgreSQL's numeric range ({NUMERIC_MAX_INTEGER_DIGITS} digits before "
+                f"and {NUMERIC_MAX_SCALE} after the decimal point)")
+
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        import pandas as pd
+
+        if self.column.type in self.INTEGER_BOUNDS:
+            low, high = self.INTEGER_BOUNDS[self.column.type]
+            return _map_present(values, lambda v: v if _integer_within(v, low, high) else None)
+        if self.column.type == "numeric":
+            return _map_present(values, lambda v: fit_numeric(v, self.column.precision, self.column.scale))
+        return values, pd.Series(False, index=values.index)
+
+
+class KeyLength(Rule):
+    """A primary-key value too long for PostgreSQL's b-tree index (the merge would fail on it)."""
+
+    name = "key_length"
+    MAX_BYTES = 2000
+
+    def reason(self) -> str:
+        return f"{self.column.name}: primary key value longer than {self.MAX_BYTES:,} bytes (too long to index)"
+
+    def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        too_long = values.map(lambda v: v is not None and len(v) * 4 > self.MAX_BYTES
+                              and len(v.encode("utf-8")) > self.MAX_BYTES)
+        return values, too_long.astype(bool)
+
+
 class AllowedValues(Rule):
     name = "allowed_values"
 
@@ -154,7 +201,8 @@ def parse_decimal(value: str) -> str | None:
 
 
 def parse_integer(value: str) -> str | None:
-    """Whole-number text (``"12"``, ``"12.0"``), or None."""
+    """Whole-number text (``"12"``, ``"12.0"``), or None. Huge values stay in exponent form (never
+    expanded digit by digit) for :class:`Limits` to reject."""
     from decimal import Decimal, InvalidOperation
 
     try:
@@ -163,7 +211,38 @@ def parse_integer(value: str) -> str | None:
         return None
     if not number.is_finite() or number != number.to_integral_value():
         return None
-    return str(int(number))
+    return str(int(number)) if number.adjusted() < 40 else str(number)
+
+
+NUMERIC_MAX_INTEGER_DIGITS = 131072  # PostgreSQL's numeric: digits before the decimal point
+NUMERIC_MAX_SCALE = 16383  # and after it
+
+
+def _integer_within(text: str, low: int, high: int) -> bool:
+    from decimal import Decimal
+
+    number = Decimal(text)
+    return number.adjusted() < 40 and low <= int(number) <= high
+
+
+def fit_numeric(text: str, precision: int | None, scale: int | None) -> str | None:
+    """``text`` as PostgreSQL stores it in numeric(precision, scale), rounded half away from zero to
+    the scale; None when it fits neither there nor in PostgreSQL's numeric format at all."""
+    from decimal import ROUND_HALF_UP, Context, Decimal
+
+    number = Decimal(text)
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: parse_decimal rejected NaN and infinities
+    if number.adjusted() >= NUMERIC_MAX_INTEGER_DIGITS or -exponent > NUMERIC_MAX_SCALE:
+        return None
+    if precision is None:
+        return text
+    integer_digits = precision - (scale or 0)
+    if number.adjusted() > integer_digits:  # too large even before rounding (and too large to round cheaply)
+        return None
+    rounded = number.quantize(Decimal(1).scaleb(-(scale or 0)), rounding=ROUND_HALF_UP,
+                              context=Context(prec=precision + 2))
+    return None if rounded and rounded.adjusted() >= integer_digits else str(rounded)
 
 
 # ----------------------------------------------------------------------------- formats
@@ -268,14 +347,18 @@ class Format(Rule):
         return normalized, values.notna() & normalized.isna()
 
 
-def rules_for(column: ColumnSpec) -> list[Rule]:
+def rules_for(column: ColumnSpec, primary_key: bool = False) -> list[Rule]:
     """The rules a column's spec implies, in evaluation order."""
     rules: list[Rule] = []
     if column.required:
         rules.append(Required(column))
+    if primary_key:
+        rules.append(KeyLength(column))
     if column.format:
         rules.append(Format(column))
     rules.append(TypeCast(column))
+    if column.type in ("integer", "bigint", "numeric"):
+        rules.append(Limits(column))
     if column.allowed_values is not None:
         rules.append(AllowedValues(column))
     if column.pattern:

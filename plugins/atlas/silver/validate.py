@@ -42,9 +42,10 @@ def validate(frame: pd.DataFrame, spec: TableSpec) -> ValidatedChunk:
     normalized = raw.copy()
     rule_ids = pd.Series(None, index=raw.index, dtype=object)
     reasons = pd.Series(None, index=raw.index, dtype=object)
+    keys = set(spec.table_schema.primary_key)
     for column in spec.table_schema.columns:
         values = raw[column.name]
-        for rule in rules_for(column):
+        for rule in rules_for(column, primary_key=column.name in keys):
             values, invalid = rule.apply(values, raw)
             fresh = invalid & rule_ids.isna()
             rule_ids[fresh] = rule.rule_id

