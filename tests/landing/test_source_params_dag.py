@@ -55,7 +55,7 @@ def test_hostile_source_params_are_refused_before_anything_is_read(dag_env, tmp_
     cases = {
         "2031-03-02": {"source_file": "file:///etc/passwd"},
         "2031-03-03": {"source_file": f"file://{outside}"},
-        "2031-03-04": None,  # the configured path finds a symlink pointing out of the root
+        "2031-03-04": {"source_file": ""},  # the configured path finds a symlink pointing out of the root
         "2031-03-05": {"source_file": "param_guard_probe/2031-03-05/missing.csv"},  # named, not there
     }
     link = land(spec, "2031-03-04", "").with_name("link.csv")
@@ -83,7 +83,7 @@ def test_paths_take_airflow_macros_and_the_ingest_reads_what_the_sensor_found(da
         late.write_text(good_csv(spec, "C000912"))
 
     dag.task_dict["wait_for_source"].on_success_callback = [land_late_file]
-    state, tis = run(dag, "2031-04-02")
+    state, tis = run(dag, "2031-04-02", conf={"source_file": "", "full_refresh": False})
 
     assert state == "success"
     seen = tis["wait_for_source"].xcom_pull(task_ids="wait_for_source")
