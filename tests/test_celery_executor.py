@@ -85,7 +85,9 @@ def run(airflow: AirflowServer, home: AtlasHome) -> dict[str, Any]:
 def test_every_task_runs_on_the_celery_worker_and_succeeds(airflow: AirflowServer, run: dict[str, Any]) -> None:
     instances = run["instances"]
     assert run["run"]["state"] == "success", {t: ti["state"] for t, ti in instances.items()}
-    assert {t: ti["state"] for t, ti in instances.items()} == dict.fromkeys(STAGES, "success")
+    # customers feed only the cross-table customer_360 (built by atlas_gold_customer_360): the last two skip
+    assert {t: ti["state"] for t, ti in instances.items()} == {
+        **dict.fromkeys(STAGES, "success"), "build_gold": "skipped", "publish_ai_ready": "skipped"}
     assert {ti["queue"] for ti in instances.values()} == {"default"}, "the Celery queue the worker consumes"
 
     def celery_done() -> dict[str, Any] | None:

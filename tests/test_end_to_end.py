@@ -1,4 +1,6 @@
-"""End to end: both table DAGs run through Airflow on sample data against the real warehouse.
+"""End to end: both table DAGs and the cross-table gold DAG run through Airflow on sample data
+against the real warehouse (the gold DAG with ``airflow dags test`` for the date once both tables
+are in; ``tests/test_assets.py`` has Airflow's scheduler start it from the asset events).
 
 Asserts reconciliation, that no raw PII value from bronze reaches silver, gold, AI-ready,
 task logs, XCom or lineage events, gold and AI-ready contents, and an idempotent rerun.
@@ -24,6 +26,9 @@ DS = "2026-11-20"
 CUSTOMERS, ORDERS = 2_000, 8_000
 
 
+GOLD_DAG = "atlas_gold_customer_360"
+
+
 def _airflow_dags_test(dag_id: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id, DS],
                           capture_output=True, text=True, timeout=600, env=dict(os.environ))
@@ -43,6 +48,7 @@ def pipeline(airflow_db, warehouse_dsn):
     summary = sample_data.generate(settings.landing_url().removeprefix("file://"), DS,
                                    customers=CUSTOMERS, orders=ORDERS, seed=7)
     runs = {table: _airflow_dags_test(f"atlas_{table}") for table in ("customers", "orders")}
+    runs["customer_360"] = _airflow_dags_test(GOLD_DAG)
     return {"summary": summary, "runs": runs}
 
 
@@ -76,8 +82,8 @@ def raw_pii(conn, specs) -> dict[str, set[str]]:
 
 
 def test_both_dags_succeed(pipeline):
-    for table, run in pipeline["runs"].items():
-        assert run.returncode == 0, f"atlas_{table} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    for name, run in pipeline["runs"].items():
+        assert run.returncode == 0, f"{name} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
         assert "state=success" in (run.stdout + run.stderr) or "success" in (run.stdout + run.stderr)
 
 
@@ -239,8 +245,9 @@ def test_idempotent_rerun_of_same_date(conn, specs, pipeline):
 
     before = snapshot()
     revenue_before = _rows(conn, "SELECT sum(total_revenue)::text FROM gold.customer_360")[0][0]
-    rerun = _airflow_dags_test("atlas_orders")
-    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    for dag_id in ("atlas_orders", GOLD_DAG):
+        rerun = _airflow_dags_test(dag_id)
+        assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert snapshot() == before
     assert _rows(conn, "SELECT sum(total_revenue)::text FROM gold.customer_360")[0][0] == revenue_before
     assert _rows(conn, "SELECT count(*) - count(DISTINCT order_id) FROM silver.orders")[0][0] == 0
@@ -252,3 +259,17 @@ def test_warnings_are_recorded_but_do_not_stop_the_run(conn, pipeline):
     assert any(name == "customer_id_exists_in_customers" and value > 0 for name, value in warned)
     assert pipeline["runs"]["orders"].returncode == 0
     assert _rows(conn, "SELECT count(*) FROM gold.daily_revenue")[0][0] > 0
+
+
+def test_summary_shows_customer_features_built_from_that_days_orders(conn):
+    """What the demo prints: customer_features has order features that vary and several RFM segments."""
+    from atlas import report
+
+    text = report.summary(conn, ("customers", "orders"), DS)
+    section = text.split("AI-ready customer_features", 1)[1].split("\n\n", 1)[0]
+    rows = {line.split()[0]: line.split()[1:] for line in section.splitlines()[1:] if line.strip()}
+    for feature in ("total_orders", "total_revenue", "avg_order_value", "customer_lifetime_value"):
+        mean, std = (float(v.replace(",", "")) for v in rows[feature][:2])
+        assert mean > 0 and std > 0, feature
+    assert int(rows["rfm_segment"][0].rstrip(":")) > 1
+    assert "from gold.customer_360" in text.split("AI-ready customer_features", 1)[1].splitlines()[0]

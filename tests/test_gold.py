@@ -1,4 +1,5 @@
-"""Gold models on the real warehouse: hand-computed metrics, reruns and the atomic swap."""
+"""Gold models on the real warehouse: hand-computed metrics, reruns and the atomic swap; the tables
+each model reads, parsed from its SQL and confirmed by PostgreSQL; the input check of build_gold."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from atlas.errors import AtlasError
-from atlas.gold import build_model, model_names, render_model, run_model
+from atlas.errors import AtlasError, AtlasInputsMissingError
+from atlas.gold import build_model, model_names, model_tables, render_model, run_model
 from atlas.pii.pseudonym import pseudonymize
 
 AS_OF = "2026-03-31"
@@ -253,3 +254,99 @@ def test_a_reader_during_the_swap_sees_the_complete_new_table(wh_conn, warehouse
     thread.join(10)
     reader.close()
     assert seen == [{"n": 5, "o": 10}]  # the new build: orders of Apr 1 and 2 now count
+
+
+INPUTS = {"customer_360": ("silver.customers", "silver.orders"), "daily_revenue": ("silver.orders",),
+          "order_facts": ("silver.orders",)}
+
+
+def test_model_tables_parsed_from_the_sql():
+    for name, inputs in INPUTS.items():
+        tables = model_tables(name)
+        assert (tables.inputs, tables.output) == (inputs, f"gold.{name}"), name
+    assert model_tables("customer_360").silver_tables == ("customers", "orders")
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_each_model_needs_exactly_the_tables_its_sql_reads(wh_conn, schemas, name):
+    """PostgreSQL confirms the parse: the model builds with only its parsed inputs present, and fails
+    without any one of them."""
+    silver = schemas["silver"]
+    inputs = [t.split(".", 1)[1] for t in model_tables(name).inputs]
+    with wh_conn.cursor() as cur:
+        for table in {"customers", "orders"} - set(inputs):
+            cur.execute(f"DROP TABLE {silver}.{table}")
+    wh_conn.commit()
+    assert build_model(wh_conn, name, CONTEXT, schemas=schemas) > 0
+    for table in inputs:
+        with wh_conn.cursor() as cur:
+            cur.execute(f"ALTER TABLE {silver}.{table} RENAME TO {table}_away")
+        wh_conn.commit()
+        with pytest.raises(Exception, match=f'relation "{silver}.{table}" does not exist'):
+            build_model(wh_conn, name, CONTEXT, schemas=schemas)
+        with wh_conn.cursor() as cur:
+            cur.execute(f"ALTER TABLE {silver}.{table}_away RENAME TO {table}")
+        wh_conn.commit()
+
+
+def test_a_table_hidden_from_the_parser_fails_loudly(tmp_path, monkeypatch):
+    """A CTE named like the table it reads hides that table from the OpenLineage parser; the
+    cross-check refuses the model instead of losing an input (and with it an asset and lineage)."""
+    gold_dir = tmp_path / "sql" / "gold"
+    gold_dir.mkdir(parents=True)
+    (gold_dir / "shadowed.sql").write_text(
+        "DROP TABLE IF EXISTS gold.shadowed__next;\n"
+        "CREATE TABLE gold.shadowed__next AS WITH customers AS (SELECT * FROM silver.customers) "
+        "SELECT c.customer_id, count(o.order_id) AS n FROM customers c "
+        "LEFT JOIN silver.orders o USING (customer_id) GROUP BY 1;\n"
+        "DROP TABLE IF EXISTS gold.shadowed;\nALTER TABLE gold.shadowed__next RENAME TO shadowed;\n"
+        "SELECT count(*) FROM gold.shadowed;\n")
+    (gold_dir / "elsewhere.sql").write_text(
+        "CREATE TABLE gold.other AS SELECT * FROM silver.orders;\nSELECT count(*) FROM gold.other;\n")
+    monkeypatch.setenv("ATLAS_INCLUDE_DIR", str(tmp_path))
+    with pytest.raises(AtlasError, match=r"did not see \['silver.customers'\]"):
+        model_tables("shadowed")
+    with pytest.raises(AtlasError, match=r"must write exactly gold\.elsewhere"):
+        model_tables("elsewhere")
+
+
+def test_build_gold_requires_every_input_in_for_the_date(wh_conn):
+    """Built for the date and through its quality gate, or build_gold refuses (and creates nothing)."""
+    from atlas.operators.gold import require_inputs
+
+    name = f"rq_{uuid.uuid4().hex[:8]}"
+    ds = "2026-03-31"
+
+    def problem() -> str:
+        try:
+            require_inputs(wh_conn, [f"silver.{name}"], ds)
+        except AtlasInputsMissingError as exc:
+            return str(exc)
+        return ""
+
+    def execute(sql, *params):
+        with wh_conn.cursor() as cur:
+            cur.execute(sql, params)
+        wh_conn.commit()
+
+    def quality(outcome):
+        execute("INSERT INTO atlas_meta.quality_results (table_name, layer, check_name, dimension, severity, outcome,"
+                " run_id, logical_date) VALUES (%s, 'silver', %s, 'validity', 'fail', %s, 'r', %s)",
+                name, f"check_{outcome}", outcome, ds)
+
+    try:
+        assert problem() == f"inputs not in for {ds}: silver.{name}: no table"
+        execute(f"CREATE TABLE silver.{name} (id int)")
+        assert problem().endswith("not built for this date")
+        execute("INSERT INTO atlas_meta.run_metrics (table_name, stage, metric, value, run_id, logical_date) "
+                "VALUES (%s, 'silver', 'silver_rows', 1, 'r', %s)", name, ds)
+        assert problem().endswith("not checked for this date")
+        quality("pass")
+        assert problem() == ""
+        quality("fail")
+        assert problem().endswith("failed its quality gate")
+        assert not fetch(wh_conn, f"SELECT 1 FROM pg_tables WHERE schemaname = 'gold' AND tablename = '{name}'")
+    finally:
+        execute(f"DROP TABLE IF EXISTS silver.{name}")
+        for table in ("run_metrics", "quality_results"):
+            execute(f"DELETE FROM atlas_meta.{table} WHERE table_name = %s", name)

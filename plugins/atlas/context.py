@@ -10,7 +10,10 @@ FALSE_WORDS = frozenset({"false", "0", "no", "off", "", "none"})
 
 
 def logical_ds(context: Mapping[str, Any]) -> str:
-    """The run's date as YYYY-MM-DD: logical date, or run_after for runs triggered without one."""
+    """The run's date as YYYY-MM-DD: the partition key of a partitioned run (an asset-triggered
+    cross-table model), else the logical date, else run_after for runs triggered without one."""
+    if key := context.get("partition_key"):
+        return partition_ds(key)
     moment = context.get("logical_date") or context["dag_run"].run_after
     return moment.strftime("%Y-%m-%d")
 
@@ -21,6 +24,20 @@ def fill_run_dates(context: MutableMapping[str, Any]) -> None:
     if not context.get("ds"):
         ds = logical_ds(context)
         context["ds"], context["ds_nodash"] = ds, ds.replace("-", "")
+
+
+def partition_ds(key: str) -> str:
+    """A partition key that must be a date (YYYY-MM-DD); AtlasInputError otherwise (keys are user input)."""
+    from datetime import date
+
+    from atlas.errors import AtlasInputError
+
+    try:
+        if len(key) == 10:
+            return date.fromisoformat(key).isoformat()
+    except ValueError:
+        pass
+    raise AtlasInputError("the run's partition key must be a date (YYYY-MM-DD)")
 
 
 class RunDateTemplating:

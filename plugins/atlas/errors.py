@@ -46,6 +46,10 @@ class AtlasReconciliationError(AtlasError):
     """Row counts between layers do not reconcile."""
 
 
+class AtlasInputsMissingError(AtlasError):
+    """A gold model's input tables are not (all) in for the run's date."""
+
+
 class AtlasPiiLeakError(AtlasError):
     """Raw PII was found downstream of bronze. Never carries the values."""
 

@@ -5,7 +5,12 @@ In Airflow the operator renders the same files through ``template_ext=(".sql",)`
 Every model script builds ``<gold>.<model>__next``, swaps it in and ends with
 ``SELECT count(*)`` of the built table, which :func:`run_model` returns.
 
-CLI: ``python -m atlas.gold customer_360 --ds 2026-03-31 [--run]`` (prints the SQL without ``--run``).
+What a model reads and writes comes from its SQL: :func:`model_tables` parses the rendered
+script with the OpenLineage SQL parser the Airflow provider ships. The inputs drive both the
+model's Airflow Asset condition and its lineage.
+
+CLI: ``python -m atlas.gold customer_360 --ds 2026-03-31 [--run]`` (prints the SQL without ``--run``);
+``--tables`` prints what the model reads and writes.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,10 @@ from atlas.errors import AtlasError
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 SCHEMA_KEYS = ("silver", "gold")
+STAGING_SUFFIX = "__next"
+# Any schema-qualified warehouse table named in a script (a cross-check of the parser's result).
+_COMMENT = re.compile(r"--[^\n]*")
+_QUALIFIED = re.compile(r"\b((?:bronze|silver|gold|ai_ready|quarantine|atlas_meta)\.[a-z_][a-z0-9_]*)\b")
 
 
 def models_dir() -> Path:
@@ -56,6 +67,59 @@ def render_model(name: str, context: Mapping[str, Any], *, schemas: Mapping[str,
         values[f"atlas_{key}_schema"] = schema
     env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
     return env.from_string(model_path(name).read_text(encoding="utf-8")).render(**values)
+
+
+@dataclass(frozen=True)
+class ModelTables:
+    """The warehouse tables a model's SQL reads (``inputs``) and the table it publishes (``output``)."""
+
+    model: str
+    inputs: tuple[str, ...]
+    output: str
+
+    @property
+    def silver_tables(self) -> tuple[str, ...]:
+        """Names of the tables whose silver layer the model reads (``silver.orders`` -> ``orders``)."""
+        return tuple(t.split(".", 1)[1] for t in self.inputs if t.startswith("silver."))
+
+
+def model_tables(name: str) -> ModelTables:
+    """What model ``name`` reads and writes, parsed from its SQL (rendered with the real schemas).
+
+    Tables the script itself writes (its ``__next`` staging table, the swapped-in output) are not
+    inputs. Raises AtlasError when the parser fails, when the script does not publish exactly
+    ``gold.<name>``, or when a schema-qualified table in the text is neither read nor written
+    according to the parser (the parser misread the script, e.g. a CTE shadowing a table's name).
+    """
+    path = model_path(name)
+    return _parse_tables(name, path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _parse_tables(name: str, path: Path, mtime_ns: int) -> ModelTables:
+    from airflow.providers.openlineage.sqlparser import SQLParser
+
+    sql = render_model(name, {"ds": "1970-01-01", "run_id": "lineage"})
+    # No default schema: the parser then loses tables read inside CTEs; every table is qualified.
+    meta = SQLParser(dialect="postgres").parse(SQLParser.split_sql_string(sql))
+    if meta is None or meta.errors:
+        problems = "; ".join(str(e.message) for e in (meta.errors if meta else [])) or "no result"
+        raise AtlasError(f"gold model '{name}': the SQL parser could not read {path.name}: {problems}")
+    written = {t.qualified_name for t in meta.out_tables if t.schema}
+    output = f"gold.{name}"
+    published = {t for t in written if not t.endswith(STAGING_SUFFIX)}
+    if published != {output}:
+        raise AtlasError(f"gold model '{name}' must write exactly {output} "
+                         f"(it writes {sorted(published) or 'nothing'})")
+    inputs = tuple(sorted({t.qualified_name for t in meta.in_tables if t.schema} - written))
+    named = set(_QUALIFIED.findall(_COMMENT.sub("", sql)))
+    missed = {t for t in named - set(inputs) if not any(t.startswith(w) for w in written)}  # w's index: written
+    if missed:
+        raise AtlasError(f"gold model '{name}': the SQL parser did not see {sorted(missed)} as read or written "
+                         "(a CTE named like a table hides the table from it; rename the CTE)")
+    if not inputs:
+        raise AtlasError(f"gold model '{name}' reads no warehouse table")
+    return ModelTables(name, inputs, output)
 
 
 def run_model(conn: Any, sql: str, *, before_commit: Callable[[Any], None] | None = None) -> int:
@@ -94,7 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ds", required=True, help="as-of (logical) date, YYYY-MM-DD")
     parser.add_argument("--run-id", default=None, help="defaults to manual__<ds>")
     parser.add_argument("--run", action="store_true", help="build it in the warehouse (default: print SQL)")
+    parser.add_argument("--tables", action="store_true", help="print the tables the model reads and writes")
     args = parser.parse_args(argv)
+    if args.tables:
+        tables = model_tables(args.model)
+        print(f"{args.model}: reads {', '.join(tables.inputs)}; writes {tables.output}")
+        return
     context = {"ds": args.ds, "run_id": args.run_id or f"manual__{args.ds}"}
     sql = render_model(args.model, context)
     if not args.run:

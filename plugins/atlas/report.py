@@ -75,4 +75,30 @@ def summary(conn: Any, tables: Sequence[str], ds: str) -> str:
                            "WHERE logical_date = %s ORDER BY dataset", (ds,))
     for dataset, version, rows, manifest in versions:
         out.append(f"  {dataset} {version}: {rows:,} rows, manifest {manifest}")
+    for _, _, _, manifest in versions:
+        out += [""] + feature_summary(manifest)
     return "\n".join(out)
+
+
+def feature_summary(manifest_path: str) -> list[str]:
+    """What a published version holds, from its manifest: each numeric feature's mean and standard
+    deviation before scaling (a constant feature has std 0) and each categorical's values."""
+    from atlas import settings
+    from atlas.ai_ready import read_manifest
+
+    manifest = read_manifest(manifest_path, settings.storage_conn_id())
+    out = [f"AI-ready {manifest.dataset} {manifest.version} from {manifest.source_table} "
+           f"(run {manifest.source_run_id})"]
+    out += _table(["numeric feature", "mean", "std", "missing"],
+                  [[f.name, _number(f.mean), _number(f.std), f.missing] for f in manifest.numeric])
+    out += _table(["categorical feature", "values"],
+                  [[f.name, f"{len(f.vocabulary)}: {_first(f.vocabulary)}"] for f in manifest.categorical])
+    return out
+
+
+def _first(values: Sequence[str], shown: int = 8) -> str:
+    return ", ".join(values[:shown]) + (f", ... ({len(values) - shown} more)" if len(values) > shown else "")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlas import settings
-from atlas.config import load_table_spec
+from atlas.config import GoldSpec, load_table_spec
 from tests.dag_probe import isolate_airflow_plugins, land, probe_dag, run
 
 pytestmark = pytest.mark.slow
@@ -21,6 +21,7 @@ def test_failed_check_stops_gold_and_names_the_check(airflow_db, warehouse_dsn, 
         "table": "orders_gate", "retry_delay_seconds": 1,
         "source": base.source.model_copy(update={"path": "orders_gate/{{ ds }}/*.csv", "poke_interval_seconds": 1}),
         "quality": base.quality.model_copy(update={"checks": None}),
+        "gold": GoldSpec(), "ai_ready": None,  # the orders models read silver.orders, not this probe's table
     })
     # every row has a negative amount: all quarantined, the silver slice is empty
     rows = "".join(f"O{i:08d},C{i:06d},2026-11-05T10:00:00,-{i}.00,DKK,completed,invoice,Street {i}\n"

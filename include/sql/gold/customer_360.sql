@@ -19,7 +19,7 @@ WITH params AS (
     SELECT '{{ as_of }}'::date AS as_of_date,
            ('{{ as_of }}'::date + 1)::timestamp AT TIME ZONE 'UTC' AS cutoff
 ),
-customers AS (  -- latest silver version of each customer
+latest_customers AS (  -- latest silver version of each customer
     SELECT DISTINCT ON (customer_id)
            customer_id, customer_tier, country, city, is_active, created_at
     FROM {{ silver }}.customers
@@ -31,7 +31,7 @@ latest_orders AS (  -- latest silver version of each order
     FROM {{ silver }}.orders
     ORDER BY order_id, _atlas_logical_date DESC, _atlas_loaded_at DESC, _atlas_row_number DESC
 ),
-orders AS (
+orders_to_date AS (  -- orders placed up to the end of the as-of day
     SELECT o.* FROM latest_orders o, params p WHERE o.order_date < p.cutoff
 ),
 order_metrics AS (
@@ -42,7 +42,7 @@ order_metrics AS (
            max(order_amount) FILTER (WHERE status = 'completed')      AS max_order_value,
            min(order_date)                                            AS first_order_at,
            max(order_date)                                            AS last_order_at
-    FROM orders
+    FROM orders_to_date
     GROUP BY customer_id
 ),
 base AS (
@@ -59,7 +59,7 @@ base AS (
                                             (m.first_order_at AT TIME ZONE 'UTC')::date))
                                                                       AS tenure_days,
            p.as_of_date
-    FROM customers c
+    FROM latest_customers c
     CROSS JOIN params p
     LEFT JOIN order_metrics m ON m.customer_id = c.customer_id
 ),

@@ -23,7 +23,7 @@ latest_orders AS (  -- latest silver version of each order
     FROM {{ silver }}.orders
     ORDER BY order_id, _atlas_logical_date DESC, _atlas_loaded_at DESC, _atlas_row_number DESC
 ),
-orders AS (
+orders_to_date AS (  -- orders placed up to the end of the as-of day
     SELECT o.* FROM latest_orders o, params p WHERE o.order_date < p.cutoff
 )
 SELECT (o.order_date AT TIME ZONE 'UTC')::date                              AS order_day,
@@ -40,7 +40,7 @@ SELECT (o.order_date AT TIME ZONE 'UTC')::date                              AS o
        count(DISTINCT o.customer_id)::bigint                                AS distinct_customers,
        min(p.as_of_date)                                                    AS as_of_date,
        '{{ run_id | replace("'", "''") }}'::text                              AS _atlas_run_id
-FROM orders o
+FROM orders_to_date o
 CROSS JOIN params p
 GROUP BY 1, 2;
 

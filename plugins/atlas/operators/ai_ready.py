@@ -1,14 +1,31 @@
-"""publish_ai_ready: versioned Parquet feature set + manifest in the lake, and ai_ready.<name>."""
+"""publish_ai_ready: versioned Parquet feature set + manifest in the lake, and ai_ready.<name>.
+
+Runs in the DAG that builds the dataset's source: the table's own DAG for a silver source or a
+per-table model, the cross-table model's DAG for a cross-table model (``customer_features``
+from ``gold.customer_360``). In the table's DAG that task then skips, naming the DAG that
+publishes the dataset once every input is in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from atlas.config import AiReadySpec, TableSpec
 from atlas.operators.base import AtlasOperator
 
 
 class PublishAiReadyOperator(AtlasOperator):
+    def __init__(self, *, ai_ready: AiReadySpec | None, input_specs: Mapping[str, TableSpec] | None = None,
+                 published_by: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ai_ready = ai_ready
+        self.input_specs = dict(input_specs or {self.spec.table: self.spec})
+        self.published_by = published_by
+
     def run(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from atlas import settings, storage
         from atlas.ai_ready import publish_ai_ready
         from atlas.context import logical_ds
@@ -16,15 +33,19 @@ class PublishAiReadyOperator(AtlasOperator):
         from atlas.operators.guards import input_sources, output_guard
         from atlas.pii import load_keys
 
-        spec = self.spec.ai_ready
+        spec = self.ai_ready
         if spec is None:
-            return {"published": False}
+            raise AirflowSkipException(f"{self.spec.ai_ready.name} is published by {self.published_by} once all "
+                                       "its inputs are in" if self.spec.ai_ready and self.published_by
+                                       else "no AI-ready dataset configured for this table")
         ds = logical_ds(context)
         conn = self.warehouse.get_conn()
         try:
-            # the source (silver or gold) was guarded by the stage that built it; the guards check
-            # the staged output before the lake version or the table is published
-            guard = output_guard(input_sources(conn, [self.spec.table], ds), self.spec, f"ai_ready.{spec.name}")
+            # the source (silver or gold) was guarded by the stage that built it; the guards check the
+            # staged output, with the PII policy of every table it is built from, before the lake
+            # version or the table is published
+            guard = output_guard(input_sources(conn, list(self.input_specs), ds), list(self.input_specs.values()),
+                                 f"ai_ready.{spec.name}")
             conn.commit()
             manifest = publish_ai_ready(conn, spec, settings.lake_url(), load_keys().hmac_key, context["run_id"],
                                         ds, storage_conn_id=settings.storage_conn_id(), before_publish=guard)

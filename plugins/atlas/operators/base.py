@@ -43,9 +43,21 @@ class AtlasOperator(BaseOperator):
         from atlas.errors import AtlasDatabaseError
 
         try:
-            return self.run(context)
+            result = self.run(context)
         except psycopg2.Error as exc:  # message hygiene only: the retry policy decides what happens
             raise AtlasDatabaseError.from_driver(exc) from None
+        self.record_asset_events(context)
+        return result
+
+    def record_asset_events(self, context: Any) -> None:
+        """Tag this task's asset events (one per outlet, emitted by Airflow on success) with the
+        logical date as partition key, so partitioned consumers line dates up."""
+        if self.outlets:
+            from atlas.assets import record_partition
+            from atlas.context import logical_ds
+
+            record_partition(context["outlet_events"], self.outlets, logical_ds(context),
+                             {"run_id": context["run_id"]})
 
     # ---------------------------------------------------------------- lineage helpers
     def table_dataset(self, qualified: str, columns: dict[str, str] | None = None, output: bool = False,
@@ -97,12 +109,14 @@ class AtlasOperator(BaseOperator):
 
         return OperatorLineage(inputs=self.lineage_inputs, outputs=self.lineage_outputs)
 
-    def check_layer(self, context: Any, layer: str) -> Any:
-        """Run and store the layer's Soda checks; log the outcome table; return the report."""
+    def check_layer(self, context: Any, layer: str, spec: TableSpec | None = None) -> Any:
+        """Run and store the layer's Soda checks (of ``spec``, default the operator's); log the
+        outcome table; return the report."""
         from atlas.context import logical_ds
         from atlas.quality import run_quality
 
         ds = logical_ds(context)
-        report = run_quality(self.warehouse.dsn, self.spec, layer, context["run_id"], ds)
-        self.log.info("quality of %s for %s (%s):\n%s", self.spec.table, ds, layer, report.format_table())
+        spec = spec or self.spec
+        report = run_quality(self.warehouse.dsn, spec, layer, context["run_id"], ds)
+        self.log.info("quality of %s for %s (%s):\n%s", spec.table, ds, layer, report.format_table())
         return report
