@@ -254,7 +254,7 @@ def report(point: dict[str, object]) -> None:
     runs: list[DagRun] = point["runs"]  # type: ignore[assignment]
     floors: dict[str, float] = point["floors"]  # type: ignore[assignment]
     rows: dict[str, int] = point["rows"]  # type: ignore[assignment]
-    print(f"\n{'stage':<34}{'seconds':>9}{'rows/s':>11}{'peak RSS MB':>13}{'x floor':>9}")
+    print(f"\n{'stage':<42}{'seconds':>9}{'rows/s':>11}{'peak RSS MB':>13}{'x floor':>9}")
     for run in runs:
         table = run.dag_id.removeprefix("atlas_")
         for stage in run.stages:
@@ -262,18 +262,18 @@ def report(point: dict[str, object]) -> None:
             rate = f"{n / stage.seconds:,.0f}" if stage.seconds > 0 and n else "-"
             ratio = f"{stage.seconds / floors[table]:.1f}" if table in floors and stage.task_id != "wait_for_source" \
                 else "-"
-            print(f"{run.dag_id + '.' + stage.task_id:<34}{stage.seconds:>9.1f}{rate:>11}"
+            print(f"{run.dag_id + '.' + stage.task_id:<42}{stage.seconds:>9.1f}{rate:>11}"
                   f"{stage.peak_rss / 2**20:>13,.0f}{ratio:>9}")
-        print(f"{run.dag_id + ' (' + run.state + ')':<34}{run.seconds:>9.1f}")
+        print(f"{run.dag_id + ' (' + run.state + ')':<42}{run.seconds:>9.1f}")
     peak = max((s.peak_rss for r in runs for s in r.stages), default=0)
-    print(f"{'all DAGs':<34}{point['total']:>9.1f}{'':>11}{peak / 2**20:>13,.0f}")
+    print(f"{'all DAGs':<42}{point['total']:>9.1f}{'':>11}{peak / 2**20:>13,.0f}")
 
 
 def linearity(points: list[dict[str, object]]) -> None:
     """Seconds per million rows of each stage at every point (flat = linear)."""
     print("\nseconds per million rows of the table, by point:")
     header = "".join(f"{p['customers'] // 1000}K/{p['orders'] // 1000}K".rjust(14) for p in points)
-    print(f"{'stage':<34}{header}")
+    print(f"{'stage':<42}{header}")
     names = [(r.dag_id, s.task_id) for r in points[0]["runs"] for s in r.stages]  # type: ignore[attr-defined]
     for dag_id, task_id in names:
         cells = []
@@ -283,7 +283,7 @@ def linearity(points: list[dict[str, object]]) -> None:
                           if r.dag_id == dag_id and s.task_id == task_id), None)
             n = point["rows"].get(table, 0)  # type: ignore[attr-defined]
             cells.append(f"{stage.seconds / n * 1e6:14.1f}" if stage and n else " " * 14)
-        print(f"{dag_id + '.' + task_id:<34}{''.join(cells)}")
+        print(f"{dag_id + '.' + task_id:<42}{''.join(cells)}")
 
 
 def main(argv: list[str] | None = None) -> int:
