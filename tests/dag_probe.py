@@ -7,6 +7,7 @@ policy) and is written to the metadata DB the way the DAG processor would.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,14 +50,29 @@ def land(spec: TableSpec, ds: str, text: str) -> Path:
 def probe_dag(spec: TableSpec, tmp_path: Path, tasks: list[str] | None = PROBE_TASKS) -> Any:
     """The factory's DAG (by default only wait_for_source → ingest_bronze; ``tasks=None``: all
     seven stages), registered in the metadata DB."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
     from atlas.factory import build_dag
 
     dag = build_dag(spec, Path(f"{spec.table}.yml"))
     if tasks is not None:
         dag = dag.partial_subset(task_ids=tasks, include_downstream=False)
+    return register(dag, tmp_path)
+
+
+def cross_table_dags(specs: Mapping[str, TableSpec], tmp_path: Path) -> list[Any]:
+    """The factory's cross-table gold DAGs (``atlas_gold_<model>``) for ``specs``, registered in the
+    metadata DB. Tests that need their outputs run them for a date after the tables; how Airflow
+    itself starts them from the tables' asset events is tests/test_assets.py's subject."""
+    from atlas.factory import build_cross_table_dag
+    from atlas.gold_plan import plan_gold
+
+    return [register(build_cross_table_dag(model), tmp_path) for model in plan_gold(specs).cross_table.values()]
+
+
+def register(dag: Any, tmp_path: Path) -> Any:
+    """Write ``dag`` to the metadata DB the way the DAG processor would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
     empty = tmp_path / "dags"
     empty.mkdir(exist_ok=True)
     bag = DagBag(dag_folder=str(empty))

@@ -1,6 +1,7 @@
-"""Retention and erasure on a real pipeline: both table DAGs run for three logical dates (small
-sample extracts), then one customer is erased through ``atlas_erasure`` and ``atlas_maintenance``
-ages the older slices out. Everything runs in an isolated home (own warehouse, landing, lake).
+"""Retention and erasure on a real pipeline: both table DAGs, then the cross-table gold DAG, run
+for three logical dates (small sample extracts), then one customer is erased through
+``atlas_erasure`` and ``atlas_maintenance`` ages the older slices out. Everything runs in an
+isolated home (own warehouse, landing, lake).
 
 Dates, counted back from the maintenance run's date ``D0``: ``OLD`` (400 days: past every period
 but gold's), ``MID`` (100 days: past bronze and quarantine), ``NEW`` (10 days: kept everywhere).
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 
 from atlas import settings
-from tests.dag_probe import probe_dag, run
+from tests.dag_probe import cross_table_dags, probe_dag, run
 from tests.helpers.atlas_home import AtlasHome, isolated_atlas_home
 
 pytestmark = pytest.mark.slow
@@ -98,11 +99,13 @@ def tmp(home: AtlasHome) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline(home: AtlasHome, specs: dict[str, Any], tmp: Path) -> dict[str, str]:
-    """Both table DAGs for OLD, MID and NEW; every run must succeed."""
+    """Both table DAGs, then the cross-table gold DAG (customer_360), for OLD, MID and NEW; every run
+    must succeed."""
     from atlas import sample_data
 
     tmp.mkdir(exist_ok=True)
     dags = {table: probe_dag(specs[table], tmp, tasks=None) for table in TABLES}
+    cross_table = cross_table_dags(specs, tmp)
     states = {}
     sample_data.generate(home.landing, OLD, customers=SIZES[OLD][0], orders=SIZES[OLD][1], seed=SEED)
     for ds, sizes in SIZES.items():
@@ -112,6 +115,10 @@ def pipeline(home: AtlasHome, specs: dict[str, Any], tmp: Path) -> dict[str, str
         for table in TABLES:
             state, tis = run(dags[table], ds)
             states[f"{table}@{ds}"] = state
+            assert state == "success", {t: ti.state for t, ti in tis.items()}
+        for dag in cross_table:  # both tables are in for the date
+            state, tis = run(dag, ds)
+            states[f"{dag.dag_id}@{ds}"] = state
             assert state == "success", {t: ti.state for t, ti in tis.items()}
     return states
 
