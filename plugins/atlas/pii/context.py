@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import Any
 
@@ -11,11 +12,18 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 WORDS_BEFORE = 7
 WORDS_AFTER = 2
 WORDS_KEY = "atlas_context_words"
+_SPLIT = re.compile(r"[.\-:/']+")
 
 
-def token_words(doc: Any) -> tuple[list[int], list[str]]:
-    """(start offsets, lower-cased words) of the non-punctuation tokens of ``doc``, computed once
-    per doc from spaCy's arrays (no Token objects)."""
+def word_forms(word: str) -> tuple[str, ...]:
+    """A lower-cased token and its parts: ``cpr.nr`` -> (cpr.nr, cpr, nr); ``tlf.`` -> (tlf., tlf)."""
+    parts = [p for p in _SPLIT.split(word) if p]
+    return (word, *parts) if len(parts) != 1 or parts[0] != word else (word,)
+
+
+def token_words(doc: Any) -> tuple[list[int], list[tuple[str, ...]]]:
+    """(start offsets, forms of the lower-cased word) of the non-punctuation tokens of ``doc``,
+    computed once per doc from spaCy's arrays (no Token objects)."""
     cached = doc.user_data.get(WORDS_KEY)
     if cached is None:
         from spacy.attrs import IDX, IS_PUNCT, LENGTH
@@ -26,7 +34,7 @@ def token_words(doc: Any) -> tuple[list[int], list[str]]:
             for start, length, punct in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist():
                 if not punct:
                     starts.append(start)
-                    words.append(text[start : start + length].lower())
+                    words.append(word_forms(text[start : start + length].lower()))
         cached = (starts, words)
         doc.user_data[WORDS_KEY] = cached
     return cached
@@ -35,7 +43,8 @@ def token_words(doc: Any) -> tuple[list[int], list[str]]:
 class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's default rule (a recognizer's context word among the words around a match, or
     among the caller's context words, raises its score by 0.35 to at least 0.4), matching whole
-    lower-cased words over the seven words before and two after a match. Results are fresh
+    lower-cased words (or their parts: ``cpr.nr``, ``tlf.``) over the seven words before and
+    two after a match. Results are fresh
     objects, so they are updated in place instead of deep-copied."""
 
     def __init__(self) -> None:
@@ -77,7 +86,7 @@ class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
             after = bisect_right(starts, max(result.end - 1, result.start))
             before = words[max(0, first - WORDS_BEFORE) : max(first, 0)]
             following = words[after : after + WORDS_AFTER]
-            if wanted & extra or any(w in wanted for w in before) or any(w in wanted for w in following):
+            if wanted & extra or any(f in wanted for forms in (*before, *following) for f in forms):
                 result.score = min(
                     max(result.score + self.context_similarity_factor, self.min_score_with_context_similarity),
                     self.MAX_SCORE,

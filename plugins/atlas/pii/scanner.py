@@ -4,7 +4,9 @@ Texts are tokenized once; one NER pass (spaCy ``nlp.pipe``, ``ner`` only, batche
 short windows around the candidate name words of the texts that have any (see
 :func:`ner_in_windows`); then Presidio's AnalyzerEngine runs the recognizers and context
 enhancement on the precomputed artifacts, only for entities that can occur in each text.
-Identical texts are scanned once; large batches are split over forked worker processes.
+Texts are normalised first (zero-width and bidi characters removed, NFC) with offsets mapped
+back. Each distinct text is scanned once; inside ``with scanner:`` large batches are spread
+over worker processes created once per scanner (see :class:`ScanPool`).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class ScanOptions:
     recognizers: tuple[str, ...]
     languages: tuple[str, ...] = ("en", "da")
     score_threshold: float = 0.5
-    n_process: int | None = None  # worker processes for large batches; None: see default_n_process()
+    n_process: int | None = None  # worker processes (inside ``with scanner:``); None: default_n_process()
     batch_size: int = 1000
 
     @classmethod
@@ -68,7 +70,8 @@ class ScanOptions:
         return cls(**values)  # type: ignore[arg-type]
 
 
-MIN_TEXTS_PER_PROCESS = 1000
+PARALLEL_BATCH = 250  # distinct texts per task sent to a worker process
+CACHE_LIMIT = 100_000  # distinct texts whose spans are remembered across calls (per context)
 
 
 def default_n_process() -> int:
@@ -79,30 +82,85 @@ def default_n_process() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _scan_chunk(args: tuple[ScanOptions, list[str], list[str] | None]) -> list[list[Span]]:
-    options, texts, context = args
-    return TextScanner(options).scan_serial(texts, context=context)
+_WORKER_SCANNER: TextScanner | None = None
 
 
-def scan_in_processes(
-    options: ScanOptions, texts: list[str], context: list[str] | None, processes: int
-) -> list[list[Span]] | None:
-    """Scan contiguous chunks in forked worker processes (they inherit the loaded model, and
-    only texts and spans cross the process boundary). None where processes cannot be
-    started (no fork on this platform, or a daemonic parent such as a worker pool process)."""
-    import multiprocessing
+def _init_worker(options: ScanOptions) -> None:
+    """Worker set-up (once per worker process): the forked worker inherits the loaded model and
+    engine, builds its scanner from them, and leaves signals to their defaults (the parent's
+    task-runner handlers do not belong in a worker)."""
+    import signal
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    size = -(-len(texts) // processes)
-    chunks = [(options, texts[i : i + size], context) for i in range(0, len(texts), size)]
-    try:
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.map(_scan_chunk, chunks)
-    except (AssertionError, OSError) as exc:
-        log.info("PII scan stays in one process: %s", type(exc).__name__)
-        return None
-    return [spans for part in parts for spans in part]
+    global _WORKER_SCANNER
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SCANNER = TextScanner(options)
+
+
+def _scan_batch(texts: list[str], context: list[str] | None) -> tuple[int, list[list[Span]]]:
+    if _WORKER_SCANNER is None:
+        raise RuntimeError("PII scan worker was not initialised")
+    return os.getpid(), _WORKER_SCANNER.scan_serial(texts, context=context)
+
+
+class ScanPool:
+    """Worker processes for one task: created once on first use (fork, so workers share the
+    parent's loaded model), fed batches of distinct texts, and shut down with
+    :meth:`close`, which waits for running batches and joins every worker. Nothing is ever
+    terminated while it may hold a lock."""
+
+    def __init__(self, options: ScanOptions, processes: int) -> None:
+        self.options = options
+        self.processes = processes
+        self._executor: Any = None
+        self.broken = False
+        self.batches = 0
+        self.worker_pids: set[int] = set()
+
+    def submit(self, texts: list[str], context: list[str] | None) -> Any:
+        """A future of (worker pid, spans); None when no worker process can be started here."""
+        if self.broken:
+            return None
+        try:
+            if self._executor is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                if "fork" not in multiprocessing.get_all_start_methods():
+                    self.broken = True
+                    return None
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.processes, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker, initargs=(self.options,),
+                )
+            future = self._executor.submit(_scan_batch, texts, context)
+        except (AssertionError, OSError) as exc:  # no fork here, or a daemonic parent process
+            log.info("PII scan stays in this process: %s", type(exc).__name__)
+            self.broken = True
+            self.close()
+            return None
+        self.batches += 1
+        return future
+
+    def close(self) -> None:
+        """Wait for submitted batches, then stop and join the workers (idempotent)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class ScanStats:
+    """Counts for the task summary (never values)."""
+
+    texts: int = 0  # texts asked for, duplicates included
+    scanned: int = 0  # distinct texts scanned (each once)
+    cached: int = 0  # distinct texts answered from earlier calls
+    parallel_batches: int = 0
+    workers: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
 
 
 def wants_ner(doc: Any) -> bool:
@@ -174,12 +232,44 @@ def resolve_overlaps(spans: Sequence[Span]) -> list[Span]:
     return merged
 
 
+class PendingScan:
+    """A scan in progress: batches may be running in worker processes; :meth:`result` waits."""
+
+    def __init__(self, scanner: TextScanner, texts: Sequence[str], todo: list[str], context: list[str] | None,
+                 futures: list[Any] | None) -> None:
+        self.scanner, self.texts, self.todo, self.context, self.futures = scanner, texts, todo, context, futures
+
+    def result(self) -> list[list[Span]]:
+        scanner = self.scanner
+        if self.futures is not None:
+            spans: list[list[Span]] = []
+            for future in self.futures:
+                pid, part = future.result()
+                scanner.pool_pids.add(pid)
+                spans.extend(part)
+        else:
+            spans = scanner.scan_serial(self.todo, context=self.context)
+        found = dict(zip(self.todo, spans, strict=True))
+        cache = scanner.cache_for(self.context)
+        if len(cache) + len(found) > CACHE_LIMIT:
+            for key in list(cache)[: len(cache) // 2 + len(found)]:
+                del cache[key]
+        cache.update(found)
+        return [found[t] if t in found else cache[t] for t in self.texts]
+
+
 class TextScanner:
     """Detects PII spans in batches of texts with the cached AnalyzerEngine.
 
     Every configured language's recognizers carry the context words of all configured
     languages and share the one NER model, so each text is analyzed once (under the first
     language); recognizers that cannot match a text (no digit, no ``@``) are not run on it.
+    Texts are normalised first (format characters removed, NFC; spans map back to the
+    original). Each distinct text is scanned once per scanner (a bounded cache spans calls).
+
+    Used as a context manager (``with scanner:``), large batches go to worker processes that
+    are created once, on first need, and closed and joined when the block ends; outside such a
+    block everything runs in this process.
     """
 
     def __init__(self, options: ScanOptions) -> None:
@@ -191,7 +281,47 @@ class TextScanner:
         self.digit_entities = sorted(supported & DIGIT_ENTITIES)
         self.at_entities = sorted(supported & AT_ENTITIES)
         self.uses_ner = needs_ner(options.recognizers)
+        self.stats = ScanStats()
+        self.pool_pids: set[int] = set()
+        self._caches: dict[tuple[str, ...], dict[str, list[Span]]] = {}
+        self._pool: ScanPool | None = None
+        self._pool_allowed = False
 
+    # ---------------------------------------------------------------- worker processes
+    def __enter__(self) -> TextScanner:
+        self._pool_allowed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close and join the worker processes, if any were started."""
+        self._pool_allowed = False
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    @property
+    def processes(self) -> int:
+        return self.options.n_process or default_n_process()
+
+    def _pool_for(self, distinct: int) -> ScanPool | None:
+        if not self._pool_allowed or self.processes < 2 or distinct < 2 * PARALLEL_BATCH:
+            return None
+        if self._pool is None:
+            self._pool = ScanPool(self.options, self.processes)
+        return None if self._pool.broken else self._pool
+
+    def cache_for(self, context: Sequence[str] | None) -> dict[str, list[Span]]:
+        return self._caches.setdefault(tuple(context or ()), {})
+
+    def summary(self) -> dict[str, int]:
+        """Counts of this scanner's work (texts, distinct texts scanned, batches, workers)."""
+        self.stats.workers = len(self.pool_pids)
+        return self.stats.as_dict()
+
+    # ---------------------------------------------------------------- scanning
     def entities_for(self, text: str, *, named: bool = True) -> list[str]:
         """Entities worth looking for in ``text``: names and places only when it has a candidate
         name word (``named``) or digits (street numbers), patterns only where they can match."""
@@ -204,19 +334,50 @@ class TextScanner:
         return entities
 
     def scan(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
-        """Spans per text (same order); each list sorted and non-overlapping. Large batches are
-        spread over worker processes (``n_process``)."""
-        unique = list(dict.fromkeys(texts))
+        """Spans per text (same order); each list sorted and non-overlapping."""
+        return self.start(texts, context=context).result()
+
+    def start(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> PendingScan:
+        """Start scanning ``texts``: distinct texts not seen before go to the worker processes
+        (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`."""
         ctx = list(context) if context else None
-        processes = min(self.options.n_process or default_n_process(), len(unique) // MIN_TEXTS_PER_PROCESS)
-        spans = scan_in_processes(self.options, unique, ctx, processes) if processes > 1 else None
-        if spans is None:
-            spans = self.scan_serial(unique, context=ctx)
-        found = dict(zip(unique, spans, strict=True))
-        return [found[t] for t in texts]
+        cache = self.cache_for(ctx)
+        unique = list(dict.fromkeys(texts))
+        todo = [t for t in unique if t not in cache]
+        self.stats.texts += len(texts)
+        self.stats.cached += len(unique) - len(todo)
+        self.stats.scanned += len(todo)
+        futures: list[Any] | None = None
+        pool = self._pool_for(len(todo))
+        if pool is not None:
+            futures = []
+            for i in range(0, len(todo), PARALLEL_BATCH):
+                future = pool.submit(todo[i : i + PARALLEL_BATCH], ctx)
+                if future is None:  # workers cannot start here: everything in this process
+                    for started in futures:
+                        started.cancel()
+                    futures = None
+                    break
+                futures.append(future)
+            if futures is not None:
+                self.stats.parallel_batches += len(futures)
+        return PendingScan(self, texts, todo, ctx, futures)
 
     def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
-        """:meth:`scan` in this process, for distinct texts."""
+        """Spans of distinct ``texts`` in this process (normalised first, offsets mapped back)."""
+        from atlas.pii.normalize import normalize
+
+        views = [normalize(t) for t in texts]
+        spans = self._scan_normalised([v.text for v in views], context=context)
+        out = []
+        for view, found in zip(views, spans, strict=True):
+            if view.changed:
+                found = [Span(*view.original_span(s.start, s.end), s.entity, s.score, s.recognizer, s.place_name)
+                         for s in found]
+            out.append(found)
+        return out
+
+    def _scan_normalised(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
         from atlas.pii.recognizers.names import name_flags
 
         unique = list(texts)
@@ -225,11 +386,11 @@ class TextScanner:
         ner_in_windows([docs[i] for i in sorted(with_ner)], batch_size=self.options.batch_size)
         nlp_engine = self.engine.nlp_engine
         ctx = list(context) if context else None
-        found: dict[str, list[Span]] = {}
+        found: list[list[Span]] = []
         for i, (text, doc) in enumerate(zip(unique, docs, strict=True)):
             entities = self.entities_for(text, named=self.uses_ner and any(name_flags(doc)))
             if not entities:
-                found[text] = []
+                found.append([])
                 continue
             results = self.engine.analyze(
                 text,
@@ -239,12 +400,12 @@ class TextScanner:
                 nlp_artifacts=nlp_engine.artifacts(doc, self.language, named=i in with_ner),
                 context=ctx,
             )
-            found[text] = resolve_overlaps(
+            found.append(resolve_overlaps(
                 [
                     Span(r.start, r.end, r.entity_type, round(float(r.score), 4),
                          (r.recognition_metadata or {}).get("recognizer_name", ""),
                          bool((r.recognition_metadata or {}).get(PLACE_NAME_KEY)))
                     for r in results
                 ]
-            )
-        return [found[t] for t in unique]
+            ))
+        return found

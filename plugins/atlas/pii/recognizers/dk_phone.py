@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -12,12 +13,15 @@ from atlas.pii.entities import PHONE_NUMBER
 # Context words of both phone recognizers ("number" is left out: "order number 12345678").
 PHONE_CONTEXT = {
     "en": [
-        "phone", "telephone", "tel", "mobile", "cell", "call", "called", "calling", "callback", "sms", "fax",
-        "contact", "reach", "reached", "answer", "voicemail", "dial",
+        "phone", "phoned", "telephone", "tel", "mobile", "cell", "cellphone", "call", "called", "calling", "calls",
+        "callback", "sms", "text", "texted", "fax", "contact", "contacted", "reach", "reached", "reachable",
+        "answer", "voicemail", "dial", "dialled", "dialed", "ring", "rang", "whatsapp", "hotline",
     ],
     "da": [
-        "telefon", "tlf", "mobil", "mobilnummer", "telefonnummer", "ring", "ringe", "ringede", "ringet",
-        "ringer", "opkald", "sms", "kontakt",
+        "telefon", "telefonen", "tlf", "tlfnr", "mobil", "mobilen", "mobilnr", "mobilnummer", "telefonnummer",
+        "telefonnr", "nummer", "nummeret", "ring", "ringe", "ringede", "ringet", "ringer", "ringes", "opkald",
+        "sms", "kontakt", "kontakte", "kontakter", "kontaktet", "kontaktes", "kontaktede", "træffes", "fastnet",
+        "privat", "arbejde",
     ],
 }
 
@@ -25,10 +29,24 @@ PHONE_CONTEXT = {
 # A number labelled as something else ("invoice 5502000293", "ordre: 12345678") is no phone,
 # whatever context words stand further back.
 OTHER_NUMBER_LABEL = re.compile(
-    r"(?:invoice|order|tracking|ticket|case|reference|ref|sku|ean|account|faktura|ordre|sag|konto|"
-    r"fakturanummer|ordrenummer|sagsnummer)\W{0,3}(?:no\.?|nr\.?|number|nummer|#)?\W{0,3}$",
+    r"(?:invoice|order|tracking|ticket|case|reference|ref|sku|ean|gtin|upc|isbn|account|customer|member|"
+    r"parcel|shipment|serial|batch|lot|item|article|product|version|rechnung|bestellung|auftrag|kunden|"
+    r"faktura|ordre|sag|konto|kunde|medlem|pakke|forsendelse|vare|varenummer|serienummer|"
+    r"fakturanummer|ordrenummer|sagsnummer|kundenummer|reg)\W{0,3}(?:no\.?|nr\.?|number|nummer|id|#)?\W{0,3}$",
     re.IGNORECASE,
 )
+
+
+@lru_cache(maxsize=65536)
+def valid_danish(digits: str) -> bool:
+    import phonenumbers
+
+    if digits[0] in "01":  # Danish numbers start with 2-9; 00 would read as an international prefix
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(digits, "DK"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def labelled_as_other_number(text: str, start: int) -> bool:
@@ -61,8 +79,9 @@ class LabelledNumbersUnboosted:
 class DanishPhoneRecognizer(LabelledNumbersUnboosted, PatternRecognizer):
     """``PHONE_NUMBER`` in Danish formats: ``+45 20 30 40 50``, ``0045 2030 4050``, ``(+45) 20304050``.
 
-    Eight bare digits (``20 30 40 50``) score below the default threshold unless a context
-    word (``tlf``, ``mobil``, ``phone``) or a column-name hint supports them.
+    Eight bare digits (``20 30 40 50``, ``2030 4050``, ``20-30-40-50``, ``20304050``) that form a
+    valid Danish number score below the default threshold unless a context word (``tlf``,
+    ``mobil``, ``ring``, ``kontaktet``, ``phone``) or a column-name hint supports them.
     """
 
     ATLAS_NAME = "dk_phone"
@@ -72,7 +91,11 @@ class DanishPhoneRecognizer(LabelledNumbersUnboosted, PatternRecognizer):
             r"(?<![\w+])(?:\(\s*)?(?:\+|00)45(?:\s*\))?[ .-]?\d{2}(?:[ .-]?\d){6}(?![\d])",
             0.7,
         ),
-        Pattern("dk_phone_bare", r"(?<![\w+.,/-])\d{2}(?:[ ]?\d{2}){3}(?![\w.,/-]?\d)", 0.4),
+        Pattern(
+            "dk_phone_bare",
+            r"(?<![\w+.,/-])\d{2}(?:([ -]?)\d{2}\1\d{2}\1\d{2}|\d{2}[ -]\d{4})(?![\w.,/-]?\d)",
+            0.4,
+        ),
     )
     CONTEXT = PHONE_CONTEXT
 
@@ -84,3 +107,11 @@ class DanishPhoneRecognizer(LabelledNumbersUnboosted, PatternRecognizer):
             context=context or self.CONTEXT.get(supported_language, self.CONTEXT["en"]),
             supported_language=supported_language,
         )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Bare eight digits must be a valid Danish number (no leading 0 or 1 ...); prefixed ones
+        are taken as written."""
+        digits = "".join(ch for ch in pattern_text if ch.isdigit())
+        if len(digits) != 8:
+            return None
+        return None if valid_danish(digits) else False

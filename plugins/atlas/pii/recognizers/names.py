@@ -38,11 +38,14 @@ PARTICLES = frozenset({"van", "von", "de", "der", "den", "la", "le", "di", "da",
 # A cue word right before a name; "weak" cues need at least two name tokens after them.
 STRONG_BEFORE = frozenset(
     """
-    customer client contact person called call phoned spoke talked mr mrs ms miss dr prof hr fru frk dear
-    hi hello hej kære kunde kunden kontaktperson navn name named agent caller
+    customer client contact person called call phoned spoke talked mr mrs ms mx miss dr prof hr fru frk dear
+    hi hello hej kære kunde kunden kontaktperson navn name named agent caller att attn kontakt herr frau
+    wife husband spouse partner son daughter mother father brother sister colleague
+    kone mand hustru ægtefælle søn datter mor far bror søster kollega
     """.split()
 )
-WEAK_BEFORE = frozenset({"with", "from", "by", "to", "for", "med", "fra", "af", "til", "and", "og", "cc"})
+WEAK_BEFORE = frozenset({"with", "from", "by", "to", "for", "med", "fra", "af", "til", "and", "og", "cc", "hos",
+                         "ved", "von", "mit"})
 # A verb right after a name.
 VERBS_AFTER = frozenset(
     """
@@ -59,16 +62,23 @@ def has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
+def is_uncased_name(text: str) -> bool:
+    """Letters of a script without capitals (Arabic, Hebrew, Chinese ...): in a note written in a
+    cased script, such a word is a name candidate whatever its case."""
+    return text.isalpha() and not any(ch.isupper() or ch.islower() for ch in text)
+
+
 def is_name_token(token: Any) -> bool:
-    """Capitalised, alphabetic (apostrophes allowed), not all capitals, not a common word."""
+    """Capitalised, alphabetic (apostrophes allowed), not all capitals, not a common word; or a
+    word of an uncased script."""
     text = token.text
-    return (
-        len(text) >= 2
-        and text[0].isupper()
-        and text.replace("'", "").replace("\u2019", "").isalpha()
-        and not text.isupper()
-        and text.lower() not in COMMON_WORDS
-    )
+    if len(text) >= 2 and text[0].isupper():
+        return (
+            text.replace("'", "").replace("\u2019", "").isalpha()
+            and not text.isupper()
+            and text.lower() not in COMMON_WORDS
+        )
+    return len(text) >= 2 and not text.isascii() and is_uncased_name(text)
 
 
 FLAGS_KEY = "atlas_name_flags"

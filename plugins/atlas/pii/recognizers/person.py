@@ -9,7 +9,30 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from atlas.pii.entities import PERSON
 from atlas.pii.recognizers.base import AtlasRecognizer
-from atlas.pii.recognizers.names import CUE_SCORE, clean_ner_span, cue_name_spans, widen_name_span
+from atlas.pii.recognizers.names import (
+    COMMON_WORDS,
+    CUE_SCORE,
+    PARTICLES,
+    clean_ner_span,
+    cue_name_spans,
+    widen_name_span,
+)
+
+# Titles and honorifics before a name (en, da, de, nl, fr, pl, it, es ...), case as written.
+TITLES = "|".join(re.escape(t) for t in sorted({
+    "Mr", "Mrs", "Ms", "Mx", "Miss", "Mister", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev",
+    "Hr", "Herr", "Fru", "Frk", "Frau", "Fr", "Ing", "Dipl.-Ing", "Dipl.-Kfm", "Mag", "DI", "Dott", "Dott.ssa",
+    "Sig", "Sig.ra", "Sr", "Sra", "Srta", "Mme", "Mlle", "Dhr", "Mevr", "Pan", "Pani", "Direktør", "Advokat",
+    "Læge", "Overlæge", "Pastor", "Lektor", "Docent", "Rektor", "Direktor", "Doktor",
+}, key=len, reverse=True))
+# Degrees and post-nominals after a name: "Anne Berg, MBA", "Jens Holm (PhD)".
+POST_NOMINALS = r"MBA|PhD|Ph\.D\.|MSc|M\.Sc\.?|BSc|B\.Sc\.?|MD|LL\.M\.?|Esq\.?|cand\.\w+\.?|dipl\.\w+\.?"
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x250)) if ch.isupper())  # Latin capitals
+_CAP = rf"(?:[{_UPPER}][\w'\u2019]*)"  # a word starting with a capital
+_UNCASED = r"(?:[\u0590-\u05FF\u0600-\u06FF\u3400-\u9FFF]{2,})"  # Hebrew, Arabic, CJK words
+_PARTICLE = "|".join(sorted(PARTICLES, key=len, reverse=True))
+_PART = rf"(?:(?:(?:{_PARTICLE})\s+)*{_CAP}(?:-{_CAP})*)"
+NAME = rf"(?:{_PART}(?:\s+{_PART}){{0,3}}|{_UNCASED}(?:\s+{_UNCASED}){{0,2}})"
 
 
 class PersonRecognizer(AtlasRecognizer):
@@ -17,18 +40,19 @@ class PersonRecognizer(AtlasRecognizer):
 
     The small English model misses or clips many names ("Anders Jensen" -> "Jensen"), so:
     NER spans are trimmed of non-name words and widened over neighbouring capitalised name
-    tokens; titles (Mr, Mrs, Ms, Dr, Hr., Fru) followed by capitalised words are names; and
-    capitalised sequences after a cue word ("customer", "kunden", "spoke with", "handled
-    by") or before a verb ("... asked", "... ringede") are names (see ``names.py``).
+    tokens; titles and honorifics (Mr, Dr., Prof. Dr., Hr., Fru, Herr, Ing., Dipl.-Ing. ...)
+    followed by a name, and names followed by a degree (", MBA", " (PhD)"), are names, with
+    particles (van der, von) and hyphens (Anne-Sofie Kjeldsen-Lassen) inside and in Hebrew,
+    Arabic or Chinese script too; and capitalised sequences after a cue word ("customer",
+    "kunden", "spoke with", "handled by") or before a verb ("... asked", "... ringede") are
+    names (see ``names.py``).
     """
 
     ATLAS_NAME = "person"
     ENTITY = PERSON
     TITLE_SCORE = 0.7
-    TITLE_PATTERN = re.compile(
-        r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Hr|Fru|Frk)\.?\s+"
-        r"((?:[A-ZÆØÅÄÖÜ][\w'\u2019]+(?:-[A-ZÆØÅÄÖÜ][\w'\u2019]+)?\s?){1,3})"
-    )
+    TITLE_PATTERN = re.compile(rf"(?<![\w.-])(?:{TITLES})\.?(?:\s+(?:{TITLES})\.?)*\s+({NAME})")
+    POST_NOMINAL_PATTERN = re.compile(rf"(?<![\w.-])({NAME}),?\s*\(?(?:{POST_NOMINALS})(?![\w-])")
     CONTEXT = {
         "en": ["name", "customer", "contact", "mr", "mrs", "ms", "spoke", "called", "wife", "husband"],
         "da": ["navn", "kunde", "kunden", "kontakt", "hr", "fru", "talte", "ringede", "kone", "mand"],
@@ -46,9 +70,11 @@ class PersonRecognizer(AtlasRecognizer):
                     results.append(self._token_result(doc, *widen_name_span(doc, *cleaned), score))
             for start, end in cue_name_spans(doc):
                 results.append(self._token_result(doc, start, end, CUE_SCORE))
-        for match in self.TITLE_PATTERN.finditer(text):
-            name = match.group(1).rstrip()
-            results.append(self._result(match.start(1), match.start(1) + len(name), self.TITLE_SCORE))
+        for pattern in (self.TITLE_PATTERN, self.POST_NOMINAL_PATTERN):
+            for match in pattern.finditer(text):
+                name = match.group(1).rstrip()
+                if name.lower() not in COMMON_WORDS:
+                    results.append(self._result(match.start(1), match.start(1) + len(name), self.TITLE_SCORE))
         return results
 
     def _token_result(self, doc: object, start: int, end: int, score: float) -> RecognizerResult:

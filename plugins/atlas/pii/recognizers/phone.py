@@ -20,23 +20,38 @@ DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 
 
 EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,6}$")
-# Where a national number (no country code) can come from, by its digits: a leading trunk 0
-# (most of Europe), eight digits (Denmark, Norway), nine (Poland), ten (North America).
-TRUNK_ZERO_REGIONS = ("SE", "DE", "GB", "NL", "FR", "FI")
-REGIONS_BY_LENGTH = {8: ("DK", "NO"), 9: ("PL",), 10: ("US",)}
+# Regions whose national formats (no country code) are recognised, from the phonenumbers region
+# data: a number valid in one of them (its length, trunk prefix and number ranges) is a phone.
+NATIONAL_REGIONS = ("DK", "NO", "SE", "FI", "IS", "DE", "AT", "CH", "NL", "BE", "LU", "FR", "GB", "IE", "PL",
+                    "ES", "PT", "IT", "US", "CA")
+
+
+@lru_cache(maxsize=1)
+def region_rules() -> tuple[tuple[str, str, frozenset[int]], ...]:
+    """(region, trunk prefix, possible national lengths) of each national region."""
+    import phonenumbers
+
+    rules = []
+    for region in NATIONAL_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        rules.append((region, metadata.national_prefix or "", frozenset(metadata.general_desc.possible_length)))
+    return tuple(rules)
 
 
 def national_regions(digits: str) -> tuple[str, ...]:
-    if digits.startswith("0"):
-        return TRUNK_ZERO_REGIONS
-    return REGIONS_BY_LENGTH.get(len(digits), ())
+    """Regions whose number lengths fit ``digits`` (after their trunk prefix, if written)."""
+    out = []
+    for region, prefix, lengths in region_rules():
+        significant = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
+        if len(significant) in lengths:
+            out.append(region)
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
 def phone_score(candidate: str, international: float, national: float) -> float:
-    """International score for a possible number with a country code, national score for a
-    number possible in a region its digits fit (length rules only: test data and new number
-    ranges are often not "valid"; national matches need context anyway), else 0."""
+    """International score for a possible number with a country code (``+`` or ``00``), national
+    score for a number valid in a national region its digits fit (needs context), else 0."""
     import phonenumbers
 
     digits = "".join(ch for ch in EXTENSION.sub("", candidate) if ch.isdigit())
@@ -48,7 +63,7 @@ def phone_score(candidate: str, international: float, national: float) -> float:
             number = phonenumbers.parse("+" + head[1:] if head[0] == "+" else "+" + head[2:], None)
             return international if phonenumbers.is_possible_number(number) else 0.0
         for region in national_regions(digits):
-            if phonenumbers.is_possible_number(phonenumbers.parse(candidate, region)):
+            if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
                 return national
     except phonenumbers.NumberParseException:
         return 0.0
@@ -59,11 +74,11 @@ class InternationalPhoneRecognizer(LabelledNumbersUnboosted, AtlasRecognizer):
     """``PHONE_NUMBER`` in any country's format.
 
     Candidates (digit runs with phone separators) are parsed once by phonenumbers: with an
-    international prefix (``+44``, ``0049``) a possible number scores 0.6, above the default
-    threshold; a national format possible in a region its digits fit (trunk 0: SE DE GB NL FR FI;
-    8 digits: DK NO; 9: PL; 10: US) scores 0.4 and needs a context word or a column-name hint,
-    as in Presidio. ``number`` is deliberately not a context
-    word ("order number 12345678" is no phone). Dates are never candidates.
+    international prefix (``+44``, ``0049``, ``+44 (0)20``) a possible number scores 0.6, above
+    the default threshold; a national format valid in one of :data:`NATIONAL_REGIONS` (the
+    phonenumbers region data: length, trunk prefix, number ranges) scores 0.4 and needs a
+    context word or a column-name hint, as in Presidio. Numbers the text labels as something
+    else (``order number``, ``faktura``) never get a context boost. Dates are never candidates.
     """
 
     ATLAS_NAME = "phone"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from atlas.pii.crypto import encrypt_value, encrypt_values
+from atlas.pii.anonymizer import FernetEncrypt
 from atlas.pii.strategies.base import Strategy
 
 
@@ -13,14 +13,7 @@ class Encrypt(Strategy):
 
     name = "encrypt"
     deterministic = False
+    operator_class = FernetEncrypt
 
-    def value(self, value: str) -> str:
-        return encrypt_value(value, self.context.keys)
-
-    def column(self, values: Sequence[str | None]) -> list[str | None]:
-        blank = {i for i, v in enumerate(values) if v is not None and not v.strip()}
-        encrypted = encrypt_values([None if i in blank else v for i, v in enumerate(values)], self.context.keys)
-        return [values[i] if i in blank else e for i, e in enumerate(encrypted)]
-
-    def span(self, text: str, entity: str) -> str:
-        return encrypt_value(text, self.context.keys)
+    def operator_params(self) -> dict[str, Any]:
+        return {"keys": self.context.keys}

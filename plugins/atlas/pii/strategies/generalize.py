@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from atlas.pii.dates import age_on, parse_date
-from atlas.pii.entities import POSTAL_CODE, tag
+from presidio_anonymizer.operators import Replace
+
+from atlas.pii.anonymizer import Generalization, age_band, postal_prefix
+from atlas.pii.entities import POSTAL_CODE
 from atlas.pii.strategies.base import Strategy
 
-AGE_BAND_WIDTH = 10
-OPEN_AGE_BAND = 90  # everyone this old or older shares one band ("90+")
-
-
-def age_band(age: int) -> str:
-    if age >= OPEN_AGE_BAND:
-        return f"{OPEN_AGE_BAND}+"
-    low = max(age, 0) // AGE_BAND_WIDTH * AGE_BAND_WIDTH
-    return f"{low}-{low + AGE_BAND_WIDTH - 1}"
-
-
-def postal_prefix(value: str, length: int) -> str:
-    text = value.strip()
-    keep = min(length, max(len(text) - 1, 0))
-    return text[:keep] + "*" * (len(text) - keep)
+__all__ = ["Generalize", "age_band", "postal_prefix"]
 
 
 class Generalize(Strategy):
@@ -32,18 +20,11 @@ class Generalize(Strategy):
     and everything else the year; in free text a span becomes its entity tag."""
 
     name = "generalize"
+    operator_class = Generalization
+    span_operator_class = Replace
 
-    def value(self, value: str) -> str | None:
-        mode = self.context.option("generalize_to", "prefix" if self.context.entity == POSTAL_CODE else "year")
-        if mode == "prefix":
-            return postal_prefix(value, int(self.context.option("prefix_length", 2)))
-        born = parse_date(value)
-        if born is None:
-            return None
-        if mode == "year":
-            return str(born.year)
-        today = self.context.reference_date or datetime.now(UTC).date()
-        return age_band(age_on(born, today))
-
-    def span(self, text: str, entity: str) -> str:
-        return tag(entity)
+    def operator_params(self) -> dict[str, Any]:
+        default = "prefix" if self.context.entity == POSTAL_CODE else "year"
+        return {"mode": self.context.option("generalize_to", default),
+                "prefix_length": int(self.context.option("prefix_length", 2)),
+                "reference_date": self.context.reference_date}

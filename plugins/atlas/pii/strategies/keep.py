@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from presidio_anonymizer.operators import Keep as KeepOperator
+
 from atlas.pii.strategies.base import Strategy
 
 
 class Keep(Strategy):
     name = "keep"
-
-    def value(self, value: str) -> str:
-        return value
+    operator_class = KeepOperator
 
     def column(self, values: Sequence[str | None]) -> list[str | None]:
         return list(values)
-
-    def span(self, text: str, entity: str) -> str:
-        return text

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
+from typing import Any
 
-from atlas.pii.pseudonym import TOKEN_HEX_CHARS, TOKEN_PREFIX, pseudonymize
+from atlas.pii.anonymizer import KeyedPseudonym
 from atlas.pii.strategies.base import Strategy
 
 
 class Pseudonymize(Strategy):
-    """``ps_`` + 32 hex characters (exactly :func:`atlas.pii.pseudonym.pseudonymize`, computed
-    with the one-shot ``hmac.digest`` for speed); in free text each span becomes its token."""
+    """``ps_`` + 32 hex characters (exactly :func:`atlas.pii.pseudonym.pseudonymize`); in free
+    text each span becomes its token."""
 
     name = "pseudonymize"
+    operator_class = KeyedPseudonym
 
-    def value(self, value: str) -> str:
-        return TOKEN_PREFIX + hmac.digest(self.context.keys.hmac_key, value.encode("utf-8"), "sha256").hex()[
-            :TOKEN_HEX_CHARS
-        ]
-
-    def span(self, text: str, entity: str) -> str:
-        return pseudonymize(text, self.context.keys.hmac_key)
+    def operator_params(self) -> dict[str, Any]:
+        return {"keys": self.context.keys}

@@ -1,15 +1,12 @@
-"""redact: the value becomes NULL; in free text the span is removed."""
+"""redact: the value becomes NULL; in free text the span is removed (Presidio's redact)."""
 
 from __future__ import annotations
+
+from presidio_anonymizer.operators import Redact as RedactOperator
 
 from atlas.pii.strategies.base import Strategy
 
 
 class Redact(Strategy):
     name = "redact"
-
-    def value(self, value: str) -> None:
-        return None
-
-    def span(self, text: str, entity: str) -> str:
-        return ""
+    operator_class = RedactOperator

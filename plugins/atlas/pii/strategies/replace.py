@@ -1,8 +1,10 @@
-"""replace: the value (or, in free text, each PII span) becomes its entity tag."""
+"""replace: the value (or, in free text, each PII span) becomes its entity tag (Presidio's
+replace with no new value: ``<ENTITY>``)."""
 
 from __future__ import annotations
 
-from atlas.pii.entities import tag
+from presidio_anonymizer.operators import Replace as ReplaceOperator
+
 from atlas.pii.strategies.base import Strategy
 
 
@@ -10,6 +12,4 @@ class Replace(Strategy):
     """``anders@example.dk`` -> ``<EMAIL_ADDRESS>``."""
 
     name = "replace"
-
-    def value(self, value: str) -> str:
-        return tag(self.context.entity)
+    operator_class = ReplaceOperator
