@@ -9,16 +9,20 @@ from typing import Any
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
+from atlas.pii.engine import doc_text
+
 WORDS_BEFORE = 7
 WORDS_AFTER = 2
 WORDS_KEY = "atlas_context_words"
 _SPLIT = re.compile(r"[.\-:/']+")
+_SEPARATED = re.compile(r"[.\-:/']")
 
 
 def word_forms(word: str) -> tuple[str, ...]:
     """A lower-cased token and its parts: ``cpr.nr`` -> (cpr.nr, cpr, nr); ``tlf.`` -> (tlf., tlf)."""
-    parts = [p for p in _SPLIT.split(word) if p]
-    return (word, *parts) if len(parts) != 1 or parts[0] != word else (word,)
+    if not _SEPARATED.search(word):
+        return (word,)
+    return (word, *(p for p in _SPLIT.split(word) if p))
 
 
 def token_words(doc: Any) -> tuple[list[int], list[tuple[str, ...]]]:
@@ -28,7 +32,7 @@ def token_words(doc: Any) -> tuple[list[int], list[tuple[str, ...]]]:
     if cached is None:
         from spacy.attrs import IDX, IS_PUNCT, LENGTH
 
-        text = doc.text
+        text = doc_text(doc)
         starts, words = [], []
         if len(doc):
             for start, length, punct in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist():

@@ -27,6 +27,7 @@ NER_ONLY_EXCLUDE = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatize
 # spaCy labels Atlas keeps, mapped to Presidio entities; everything else is ignored.
 LABEL_TO_ENTITY = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 NER_SCORE = 0.85
+ENTS_KEY = "atlas_entities"  # doc.user_data: (start token, end token, spaCy label) set by the scanner
 
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -86,9 +87,8 @@ def _nlp_engine_class() -> type:
             from spacy.tokens import Span
 
             entities = [
-                Span(doc, ent.start, ent.end, label=LABEL_TO_ENTITY[ent.label_])
-                for ent in (doc.ents if named else ())
-                if ent.label_ in LABEL_TO_ENTITY
+                Span(doc, start, end, label=LABEL_TO_ENTITY[label])
+                for start, end, label in (doc.user_data.get(ENTS_KEY, ()) if named else ())
             ]
             return lazy_artifacts_class()(doc, entities, self)
 
@@ -221,10 +221,24 @@ def needs_ner(recognizers: Iterable[str]) -> bool:
     return any(name in NER_RECOGNIZERS for name in recognizers)
 
 
+TEXT_KEY = "atlas_text"  # doc.user_data: the text the doc was made from (Doc.text rebuilds it per call)
+
+
 def tokenize(texts: Sequence[str]) -> list[Any]:
     """Tokenizer-only docs (cheap); NER runs later only where it is needed."""
-    nlp = ner_pipeline()
-    return [nlp.make_doc(text) for text in texts]
+    make_doc = ner_pipeline().make_doc
+    docs = []
+    for text in texts:
+        doc = make_doc(text)
+        doc.user_data[TEXT_KEY] = text
+        docs.append(doc)
+    return docs
+
+
+def doc_text(doc: Any) -> str:
+    """The doc's text without rebuilding it from its tokens."""
+    text = doc.user_data.get(TEXT_KEY)
+    return doc.text if text is None else text
 
 
 def run_ner(docs: Sequence[Any], *, batch_size: int = 1000) -> list[Any]:

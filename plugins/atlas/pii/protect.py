@@ -126,13 +126,17 @@ class Protector:
 
     def find_spans(self, texts: Sequence[str]) -> list[list[Span]]:
         """Sorted, non-overlapping spans per text: the detectors' and the known values', merged."""
+        from atlas.pii.entities import PERSON
         from atlas.pii.scanner import resolve_overlaps
 
-        pending = self.scanner.start(texts)  # worker processes scan while the dictionary matches here
-        known = self.known_values.find(texts) if self.known_values is not None else [[] for _ in texts]
+        if self.known_values is None:
+            return self.scanner.scan(texts)
+        known = self.known_values.find(texts)
         self.known_spans += sum(len(k) for k in known)
-        return [resolve_overlaps([*found, *extra]) if extra else found
-                for found, extra in zip(pending.result(), known, strict=True)]
+        names = [[(s.start, s.end) for s in spans if s.entity == PERSON] for spans in known]
+        found = self.scanner.start(texts, known=names).result()  # NER skips the known names
+        return [resolve_overlaps([*spans, *extra]) if extra else spans
+                for spans, extra in zip(found, known, strict=True)]
 
     def protect_values(self, plan: ColumnPlan, values: Sequence[str | None]) -> list[str | None]:
         """One column's protected values (None stays None)."""

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from atlas.pii.engine import analyzer_engine, needs_ner, run_ner, tokenize
+from atlas.pii.engine import ENTS_KEY, LABEL_TO_ENTITY, analyzer_engine, doc_text, needs_ner, run_ner, tokenize
 from atlas.pii.entities import (
     CREDIT_CARD,
     DK_CPR,
@@ -97,10 +98,14 @@ def _init_worker(options: ScanOptions) -> None:
     _WORKER_SCANNER = TextScanner(options)
 
 
-def _scan_batch(texts: list[str], context: list[str] | None) -> tuple[int, list[list[Span]]]:
+Ranges = list[tuple[int, int]]  # character ranges of a text already known to be names
+
+
+def _scan_batch(texts: list[str], context: list[str] | None,
+                known: list[Ranges] | None = None) -> tuple[int, list[list[Span]]]:
     if _WORKER_SCANNER is None:
         raise RuntimeError("PII scan worker was not initialised")
-    return os.getpid(), _WORKER_SCANNER.scan_serial(texts, context=context)
+    return os.getpid(), _WORKER_SCANNER.scan_serial(texts, context=context, known=known)
 
 
 class ScanPool:
@@ -117,7 +122,7 @@ class ScanPool:
         self.batches = 0
         self.worker_pids: set[int] = set()
 
-    def submit(self, texts: list[str], context: list[str] | None) -> Any:
+    def submit(self, texts: list[str], context: list[str] | None, known: list[Ranges] | None = None) -> Any:
         """A future of (worker pid, spans); None when no worker process can be started here."""
         if self.broken:
             return None
@@ -133,7 +138,7 @@ class ScanPool:
                     max_workers=self.processes, mp_context=multiprocessing.get_context("fork"),
                     initializer=_init_worker, initargs=(self.options,),
                 )
-            future = self._executor.submit(_scan_batch, texts, context)
+            future = self._executor.submit(_scan_batch, texts, context, known)
         except (AssertionError, OSError) as exc:  # no fork here, or a daemonic parent process
             log.info("PII scan stays in this process: %s", type(exc).__name__)
             self.broken = True
@@ -161,6 +166,21 @@ class ScanStats:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+DIGIT_MASK = str.maketrans("0123456789", "5555555555")
+EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
+
+
+def token_view(text: str) -> str:
+    """The text the tokenizer and NER see: digits as ``5`` and email addresses as ``x`` (same
+    length, so offsets are unchanged). Pattern recognizers read the real text; names and context
+    words never hold digits or sit inside an address. Every distinct number or address would
+    otherwise become a new entry in spaCy's vocabulary (slow, and memory that grows with the
+    day's size)."""
+    if "@" in text:
+        text = EMAIL_LIKE.sub(lambda m: re.sub(r"[^@.]", "x", m.group()), text)
+    return text.translate(DIGIT_MASK)
 
 
 def wants_ner(doc: Any) -> bool:
@@ -191,30 +211,57 @@ def candidate_windows(doc: Any, radius: int = NER_WINDOW_RADIUS) -> list[tuple[i
     return windows
 
 
+IOB_BEGIN, IOB_INSIDE = 3, 1
+
+
+def window_entities(window: Any) -> list[tuple[int, int, str]]:
+    """(start char, end char, label) of the kept NER entities of a processed doc, read from its
+    arrays (``doc.ents`` builds a Token object per token)."""
+    from spacy.attrs import ENT_IOB, ENT_TYPE, IDX, LENGTH
+
+    found: list[list[int]] = []
+    current: list[int] | None = None
+    for iob, label, idx, length in window.to_array([ENT_IOB, ENT_TYPE, IDX, LENGTH]).tolist():
+        if iob == IOB_BEGIN:
+            current = [idx, idx + length, label]
+            found.append(current)
+        elif iob == IOB_INSIDE and current is not None:
+            current[1] = idx + length
+        else:
+            current = None
+    strings = window.vocab.strings
+    return [(a, b, strings[label]) for a, b, label in found if strings[label] in LABEL_TO_ENTITY]
+
+
 def ner_in_windows(docs: Sequence[Any], *, batch_size: int) -> None:
-    """Set ``doc.ents`` of each doc from NER over the windows around its candidate name words.
+    """Record NER entities of each doc (``doc.user_data[ENTS_KEY]``) from NER over the windows
+    around its candidate name words.
 
     The small model's decisions depend on a few tokens around a word (its CNN sees four on each
     side), so NER over short windows finds nearly what it finds over the whole text at about
     half the cost; lower-case stretches far from any capitalised word are skipped."""
-    from spacy.util import filter_spans
+    from atlas.pii.recognizers.names import token_table
 
     where: list[tuple[int, int]] = []
     texts: list[str] = []
     for k, doc in enumerate(docs):
+        table = token_table(doc)
         for start, end in candidate_windows(doc):
-            first, last = doc[start], doc[end - 1]
-            where.append((k, first.idx))
-            texts.append(doc.text[first.idx : last.idx + len(last.text)])
-    found: dict[int, list[Any]] = {}
+            first = table.idx[start]
+            where.append((k, first))
+            texts.append(doc_text(doc)[first : table.idx[end - 1] + len(table.text[end - 1])])
+    found: dict[int, list[tuple[int, int, str]]] = {}
     for (k, offset), window in zip(where, run_ner(tokenize(texts), batch_size=batch_size), strict=True):
-        for ent in window.ents:
-            span = docs[k].char_span(offset + ent.start_char, offset + ent.end_char, label=ent.label_,
-                                     alignment_mode="expand")
+        for start_char, end_char, label in window_entities(window):
+            span = docs[k].char_span(offset + start_char, offset + end_char, alignment_mode="expand")
             if span is not None:
-                found.setdefault(k, []).append(span)
+                found.setdefault(k, []).append((span.start, span.end, label))
     for k, spans in found.items():
-        docs[k].ents = filter_spans(spans)
+        kept: list[tuple[int, int, str]] = []
+        for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):  # longest first, like filter_spans
+            if all(span[1] <= other[0] or other[1] <= span[0] for other in kept):
+                kept.append(span)
+        docs[k].user_data[ENTS_KEY] = sorted(kept)
 
 
 def resolve_overlaps(spans: Sequence[Span]) -> list[Span]:
@@ -236,8 +283,9 @@ class PendingScan:
     """A scan in progress: batches may be running in worker processes; :meth:`result` waits."""
 
     def __init__(self, scanner: TextScanner, texts: Sequence[str], todo: list[str], context: list[str] | None,
-                 futures: list[Any] | None) -> None:
+                 futures: list[Any] | None, known: list[Ranges] | None = None) -> None:
         self.scanner, self.texts, self.todo, self.context, self.futures = scanner, texts, todo, context, futures
+        self.known = known
 
     def result(self) -> list[list[Span]]:
         scanner = self.scanner
@@ -248,7 +296,7 @@ class PendingScan:
                 scanner.pool_pids.add(pid)
                 spans.extend(part)
         else:
-            spans = scanner.scan_serial(self.todo, context=self.context)
+            spans = scanner.scan_serial(self.todo, context=self.context, known=self.known)
         found = dict(zip(self.todo, spans, strict=True))
         cache = scanner.cache_for(self.context)
         if len(cache) + len(found) > CACHE_LIMIT:
@@ -337,13 +385,23 @@ class TextScanner:
         """Spans per text (same order); each list sorted and non-overlapping."""
         return self.start(texts, context=context).result()
 
-    def start(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> PendingScan:
+    def start(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
+              known: Sequence[Ranges] | None = None) -> PendingScan:
         """Start scanning ``texts``: distinct texts not seen before go to the worker processes
-        (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`."""
+        (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`.
+
+        ``known`` (aligned with ``texts``): character ranges already known to be names (the
+        table's own name values); NER skips the words inside them. The caller merges those
+        names with the spans found, so the result stays the same whichever way a name is found;
+        a scanner must be given the same ranges for the same text every time (its cache)."""
         ctx = list(context) if context else None
         cache = self.cache_for(ctx)
         unique = list(dict.fromkeys(texts))
         todo = [t for t in unique if t not in cache]
+        todo_known: list[Ranges] | None = None
+        if known is not None:
+            ranges = dict(zip(texts, known, strict=True))
+            todo_known = [list(ranges[t]) for t in todo]
         self.stats.texts += len(texts)
         self.stats.cached += len(unique) - len(todo)
         self.stats.scanned += len(todo)
@@ -352,7 +410,8 @@ class TextScanner:
         if pool is not None:
             futures = []
             for i in range(0, len(todo), PARALLEL_BATCH):
-                future = pool.submit(todo[i : i + PARALLEL_BATCH], ctx)
+                future = pool.submit(todo[i : i + PARALLEL_BATCH], ctx,
+                                     todo_known[i : i + PARALLEL_BATCH] if todo_known is not None else None)
                 if future is None:  # workers cannot start here: everything in this process
                     for started in futures:
                         started.cancel()
@@ -361,14 +420,17 @@ class TextScanner:
                 futures.append(future)
             if futures is not None:
                 self.stats.parallel_batches += len(futures)
-        return PendingScan(self, texts, todo, ctx, futures)
+        return PendingScan(self, texts, todo, ctx, futures, todo_known)
 
-    def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
+    def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
+                    known: Sequence[Ranges] | None = None) -> list[list[Span]]:
         """Spans of distinct ``texts`` in this process (normalised first, offsets mapped back)."""
         from atlas.pii.normalize import normalize
 
         views = [normalize(t) for t in texts]
-        spans = self._scan_normalised([v.text for v in views], context=context)
+        # Known name ranges apply where normalising left the text as it was (same offsets).
+        ranges = [r if not v.changed else None for v, r in zip(views, known, strict=True)] if known else None
+        spans = self._scan_normalised([v.text for v in views], context=context, known=ranges)
         out = []
         for view, found in zip(views, spans, strict=True):
             if view.changed:
@@ -377,11 +439,16 @@ class TextScanner:
             out.append(found)
         return out
 
-    def _scan_normalised(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
-        from atlas.pii.recognizers.names import name_flags
+    def _scan_normalised(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
+                         known: Sequence[Ranges | None] | None = None) -> list[list[Span]]:
+        from atlas.pii.recognizers.names import KNOWN_KEY, name_flags
 
         unique = list(texts)
-        docs = tokenize(unique)
+        docs = tokenize([token_view(t) for t in unique])
+        if known:
+            for doc, ranges in zip(docs, known, strict=True):
+                if ranges:
+                    doc.user_data[KNOWN_KEY] = ranges
         with_ner = {i for i, doc in enumerate(docs) if self.uses_ner and wants_ner(doc)}
         ner_in_windows([docs[i] for i in sorted(with_ner)], batch_size=self.options.batch_size)
         nlp_engine = self.engine.nlp_engine

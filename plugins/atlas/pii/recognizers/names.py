@@ -6,7 +6,8 @@
   capitalised name tokens and hyphen joins ("Kjeldsen-Lassen").
 * :func:`cue_name_spans` finds capitalised name sequences by the words around them, the way
   people write notes: a cue before ("customer", "kunden", "spoke with", "handled by") or a
-  verb after ("... asked", "... ringede").
+  verb after two name words or a cue ("Anne Holm asked", "kunden Mette ringede"); a sequence
+  with an organisation word ("Danske Bank", "Salling Group") is no person.
 
 No list of names is used; the word lists are common words and cue words of English and
 Danish customer-service notes.
@@ -15,6 +16,8 @@ Danish customer-service notes.
 from __future__ import annotations
 
 from typing import Any
+
+from atlas.pii.engine import doc_text
 
 # Capitalised words that start sentences or label things but are not names (en + da).
 COMMON_WORDS = frozenset(
@@ -54,6 +57,17 @@ VERBS_AFTER = frozenset(
     spurgte bekræftede klagede svarede
     """.split()
 )
+# Words that make a capitalised sequence an organisation, not a person ("Danske Bank",
+# "Salling Group", "Novo Nordisk", "Volvo Cars").
+ORGANISATION_WORDS = frozenset(
+    """
+    group gruppen bank banken line lines cars car holding holdings company co corp corporation inc ltd llc plc
+    gmbh ag kg se sa sas sarl spa srl bv nv ab as asa aps a/s oy oyj kft sp foundation fonden fond kommune
+    region universitet university hospital hospitalet klinik clinic hotel airlines airways shipping logistics
+    energy pharma nordisk nordic dansk danske danmark denmark sverige norge international systems solutions
+    services service technologies tech software partners consulting forsikring insurance finans finance
+    """.split()
+)
 CUE_SCORE = 0.65
 MAX_NAME_TOKENS = 4
 
@@ -68,10 +82,9 @@ def is_uncased_name(text: str) -> bool:
     return text.isalpha() and not any(ch.isupper() or ch.islower() for ch in text)
 
 
-def is_name_token(token: Any) -> bool:
+def is_name_text(text: str) -> bool:
     """Capitalised, alphabetic (apostrophes allowed), not all capitals, not a common word; or a
     word of an uncased script."""
-    text = token.text
     if len(text) >= 2 and text[0].isupper():
         return (
             text.replace("'", "").replace("\u2019", "").isalpha()
@@ -81,46 +94,85 @@ def is_name_token(token: Any) -> bool:
     return len(text) >= 2 and not text.isascii() and is_uncased_name(text)
 
 
-FLAGS_KEY = "atlas_name_flags"
+def is_name_token(token: Any) -> bool:
+    return is_name_text(token.text)
+
+
+TABLE_KEY = "atlas_token_table"
+
+
+class TokenTable:
+    """Per-token text, lower-case text, start offset and trailing space of a doc, read once from
+    spaCy's arrays (no Token objects), with the name flags."""
+
+    __slots__ = ("flags", "idx", "lower", "space", "text")
+
+    def __init__(self, doc: Any) -> None:
+        from spacy.attrs import IDX, LENGTH, SPACY
+
+        source = doc_text(doc)
+        self.idx: list[int] = []
+        self.text: list[str] = []
+        self.space: list[bool] = []
+        if len(doc):
+            for start, length, space in doc.to_array([IDX, LENGTH, SPACY]).tolist():
+                self.idx.append(start)
+                self.text.append(source[start : start + length])
+                self.space.append(bool(space))
+        self.lower = [t.lower() for t in self.text]
+        self.flags = [is_name_text(t) for t in self.text]
+
+
+def token_table(doc: Any) -> TokenTable:
+    """The doc's :class:`TokenTable` (computed once, kept in ``doc.user_data``)."""
+    table = doc.user_data.get(TABLE_KEY)
+    if table is None or len(table.text) != len(doc):
+        table = TokenTable(doc)
+        doc.user_data[TABLE_KEY] = table
+    return table
 
 
 def name_flags(doc: Any) -> list[bool]:
-    """is_name_token for every token of ``doc``, computed once per doc (kept in user_data)."""
-    flags = doc.user_data.get(FLAGS_KEY)
-    if flags is None or len(flags) != len(doc):
-        flags = [is_name_token(token) for token in doc]
-        doc.user_data[FLAGS_KEY] = flags
-    return flags
+    """is_name_token for every token of ``doc``, computed once per doc."""
+    return token_table(doc).flags
 
 
-def _hyphen_join(doc: Any, i: int) -> bool:
-    """doc[i] is a '-' glued between two name tokens (Jan-Erik, Kjeldsen-Lassen)."""
-    flags = name_flags(doc)
+def _hyphen_join(table: TokenTable, i: int) -> bool:
+    """Token i is a '-' glued between two name tokens (Jan-Erik, Kjeldsen-Lassen)."""
+    flags = table.flags
     return (
-        0 < i < len(doc) - 1
+        0 < i < len(flags) - 1
         and flags[i - 1]
         and flags[i + 1]
-        and doc[i].text == "-"
-        and not doc[i - 1].whitespace_
-        and not doc[i].whitespace_
+        and table.text[i] == "-"
+        and not table.space[i - 1]
+        and not table.space[i]
     )
 
 
-def _part_of_name(doc: Any, i: int) -> bool:
-    return name_flags(doc)[i] or _hyphen_join(doc, i)
+def _part_of_name(table: TokenTable, i: int) -> bool:
+    return table.flags[i] or _hyphen_join(table, i)
 
 
 def name_run(doc: Any, start: int) -> int:
     """End (exclusive) of the run of name tokens starting at ``start`` (particles allowed inside)."""
+    table = token_table(doc)
+    n = len(table.text)
     end = start
-    while end < len(doc) and end - start < MAX_NAME_TOKENS * 2:
-        if _part_of_name(doc, end):
+    while end < n and end - start < MAX_NAME_TOKENS * 2:
+        if _part_of_name(table, end):
             end += 1
-        elif end > start and end + 1 < len(doc) and name_flags(doc)[end + 1] and doc[end].text in PARTICLES:
+        elif end > start and end + 1 < n and table.flags[end + 1] and table.text[end] in PARTICLES:
             end += 1
         else:
             break
     return end
+
+
+def names_an_organisation(doc: Any, start: int, end: int) -> bool:
+    """Whether a token of [start, end] (the one after included) is an organisation word."""
+    lower = token_table(doc).lower
+    return any(lower[k] in ORGANISATION_WORDS for k in range(start, min(end + 1, len(lower))))
 
 
 def count_name_tokens(doc: Any, start: int, end: int) -> int:
@@ -129,33 +181,35 @@ def count_name_tokens(doc: Any, start: int, end: int) -> int:
 
 def clean_ner_span(doc: Any, start: int, end: int) -> tuple[int, int] | None:
     """The NER span trimmed to name tokens at both ends; None if no name token is left."""
-    flags = name_flags(doc)
+    table = token_table(doc)
+    flags = table.flags
     while start < end and not flags[start]:
         start += 1
     while end > start and not flags[end - 1]:
         end -= 1
-    if start >= end or any(has_digit(doc[i].text) for i in range(start, end)):
+    if start >= end or any(has_digit(table.text[i]) for i in range(start, end)):
         return None
     return start, end
 
 
 def widen_name_span(doc: Any, start: int, end: int) -> tuple[int, int]:
     """Token range [start, end) grown over adjacent name tokens and hyphen joins."""
-    while start > 0 and (_part_of_name(doc, start - 1)):
+    table = token_table(doc)
+    while start > 0 and _part_of_name(table, start - 1):
         start -= 1
-    while end < len(doc) and _part_of_name(doc, end):
+    while end < len(table.text) and _part_of_name(table, end):
         end += 1
     return start, end
 
 
-def _cue_before(doc: Any, i: int) -> str | None:
+def _cue_before(table: TokenTable, i: int) -> str | None:
     """'strong' / 'weak' when a cue word precedes token i (skipping ':' ',' and a title's '.')."""
     j = i - 1
-    while j >= 0 and doc[j].text in {":", ",", "."}:
+    while j >= 0 and table.text[j] in {":", ",", "."}:
         j -= 1
     if j < 0:
         return None
-    word = doc[j].lower_.rstrip(".")
+    word = table.lower[j].rstrip(".")
     if word in STRONG_BEFORE:
         return "strong"
     if word in WEAK_BEFORE:
@@ -163,8 +217,8 @@ def _cue_before(doc: Any, i: int) -> str | None:
     return None
 
 
-def _sentence_start(doc: Any, i: int) -> bool:
-    return i == 0 or doc[i - 1].text in {".", "!", "?", ";", "\n"}
+def sentence_start(doc: Any, i: int) -> bool:
+    return i == 0 or token_table(doc).text[i - 1] in {".", "!", "?", ";", "\n"}
 
 
 CUES_KEY = "atlas_cue_spans"
@@ -180,31 +234,45 @@ def cue_name_spans(doc: Any) -> list[tuple[int, int]]:
     return spans
 
 
+KNOWN_KEY = "atlas_known_names"  # doc.user_data: character ranges already known to be names
+
+
 def names_left_to_ner(doc: Any) -> list[bool]:
-    """Name-word flags minus the words the cue rules already mark as names: what NER is for."""
+    """Name-word flags minus the words the cue rules already mark as names and the words inside
+    known names (the table's own name values): what NER is for."""
     flags = list(name_flags(doc))
     for start, end in cue_name_spans(doc):
         flags[start:end] = [False] * (end - start)
+    known = doc.user_data.get(KNOWN_KEY)
+    if known:
+        table = token_table(doc)
+        for i, flag in enumerate(flags):
+            if flag:
+                begin, finish = table.idx[i], table.idx[i] + len(table.text[i])
+                if any(a <= begin and finish <= b for a, b in known):
+                    flags[i] = False
     return flags
 
 
 def _find_cue_name_spans(doc: Any) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    flags = name_flags(doc)
+    table = token_table(doc)
+    flags = table.flags
+    n = len(flags)
     i = 0
-    while i < len(doc):
+    while i < n:
         if not flags[i]:
             i += 1
             continue
         end = name_run(doc, i)
         names = count_name_tokens(doc, i, end)
-        cue = _cue_before(doc, i)
-        verb_after = end < len(doc) and doc[end].lower_ in VERBS_AFTER
+        cue = _cue_before(table, i)
+        verb_after = end < n and table.lower[end] in VERBS_AFTER
         if (
             (cue == "strong")
             or (cue == "weak" and names >= 2)
-            or (verb_after and (names >= 2 or _sentence_start(doc, i) or cue is not None))
-        ):
+            or (verb_after and (names >= 2 or cue is not None))
+        ) and not names_an_organisation(doc, i, end):
             spans.append((i, end))
         i = end
     return spans

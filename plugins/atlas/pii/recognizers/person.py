@@ -13,8 +13,13 @@ from atlas.pii.recognizers.names import (
     COMMON_WORDS,
     CUE_SCORE,
     PARTICLES,
+    TokenTable,
     clean_ner_span,
     cue_name_spans,
+    has_digit,
+    names_an_organisation,
+    sentence_start,
+    token_table,
     widen_name_span,
 )
 
@@ -51,6 +56,7 @@ class PersonRecognizer(AtlasRecognizer):
     ATLAS_NAME = "person"
     ENTITY = PERSON
     TITLE_SCORE = 0.7
+    LONE_SCORE = 0.3
     TITLE_PATTERN = re.compile(rf"(?<![\w.-])(?:{TITLES})\.?(?:\s+(?:{TITLES})\.?)*\s+({NAME})")
     POST_NOMINAL_PATTERN = re.compile(rf"(?<![\w.-])({NAME}),?\s*\(?(?:{POST_NOMINALS})(?![\w-])")
     CONTEXT = {
@@ -62,14 +68,21 @@ class PersonRecognizer(AtlasRecognizer):
         results: list[RecognizerResult] = []
         if nlp_artifacts is not None and nlp_artifacts.tokens is not None:
             doc = nlp_artifacts.tokens
+            table = token_table(doc)
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
-                if ent.label_ != PERSON:
-                    continue
+                if ent.label_ != PERSON or any(has_digit(t) for t in table.text[ent.start : ent.end]):
+                    continue  # a "name" with a number in it (an invoice, a card) is no name
                 cleaned = clean_ner_span(doc, ent.start, ent.end)
-                if cleaned is not None:
-                    results.append(self._token_result(doc, *widen_name_span(doc, *cleaned), score))
+                if cleaned is None:
+                    continue
+                start, end = widen_name_span(doc, *cleaned)
+                if names_an_organisation(doc, start, end):
+                    continue
+                if end - start == 1 and sentence_start(doc, start):
+                    score = self.LONE_SCORE  # a lone capitalised word opening a sentence: needs support
+                results.append(self._token_result(table, start, end, score))
             for start, end in cue_name_spans(doc):
-                results.append(self._token_result(doc, start, end, CUE_SCORE))
+                results.append(self._token_result(table, start, end, CUE_SCORE))
         for pattern in (self.TITLE_PATTERN, self.POST_NOMINAL_PATTERN):
             for match in pattern.finditer(text):
                 name = match.group(1).rstrip()
@@ -77,7 +90,6 @@ class PersonRecognizer(AtlasRecognizer):
                     results.append(self._result(match.start(1), match.start(1) + len(name), self.TITLE_SCORE))
         return results
 
-    def _token_result(self, doc: object, start: int, end: int, score: float) -> RecognizerResult:
-        first, last = doc[start], doc[end - 1]  # type: ignore[index]
-        return self._result(first.idx, last.idx + len(last.text), score)
+    def _token_result(self, table: TokenTable, start: int, end: int, score: float) -> RecognizerResult:
+        return self._result(table.idx[start], table.idx[end - 1] + len(table.text[end - 1]), score)
 

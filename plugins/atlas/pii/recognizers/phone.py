@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from presidio_analyzer import RecognizerResult
@@ -13,8 +14,8 @@ from atlas.pii.recognizers.base import AtlasRecognizer
 from atlas.pii.recognizers.dk_phone import PHONE_CONTEXT, LabelledNumbersUnboosted
 
 # A run of digits with the separators phone numbers are written with, optional extension.
-CANDIDATE = re.compile(
-    r"(?<![\w+])(?:\+|00)?\(?\d[\d \t().\-/]{5,22}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w])"
+CANDIDATE = re.compile(  # not inside an identifier such as ORD-2025-227499
+    r"(?<![\w+])(?<![^\W\d_][-/])(?:\+|00)?\(?\d[\d \t().\-/]{5,22}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w])"
 )
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 
@@ -27,47 +28,82 @@ NATIONAL_REGIONS = ("DK", "NO", "SE", "FI", "IS", "DE", "AT", "CH", "NL", "BE", 
 
 
 @lru_cache(maxsize=1)
-def region_rules() -> tuple[tuple[str, str, frozenset[int]], ...]:
-    """(region, trunk prefix, possible national lengths) of each national region."""
+def region_rules() -> tuple[tuple[str, str, frozenset[int], re.Pattern[str]], ...]:
+    """(region, trunk prefix, possible national lengths, national number pattern) of each
+    national region, from phonenumbers' metadata (the pattern every valid number matches)."""
     import phonenumbers
 
     rules = []
     for region in NATIONAL_REGIONS:
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        rules.append((region, metadata.national_prefix or "", frozenset(metadata.general_desc.possible_length)))
+        general = metadata.general_desc
+        rules.append((region, metadata.national_prefix or "", frozenset(general.possible_length),
+                      re.compile(general.national_number_pattern)))
     return tuple(rules)
 
 
-def national_regions(digits: str) -> tuple[str, ...]:
-    """Regions whose number lengths fit ``digits`` (after their trunk prefix, if written)."""
-    out = []
-    for region, prefix, lengths in region_rules():
+@lru_cache(maxsize=1)
+def country_lengths() -> dict[str, tuple[str, frozenset[int]]]:
+    """Country calling code -> (trunk prefix, possible national lengths over its regions)."""
+    import phonenumbers
+
+    out = {}
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        lengths: set[int] = set()
+        prefix = ""
+        for region in regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+            if metadata is None:
+                continue
+            lengths.update(metadata.general_desc.possible_length or ())
+            prefix = prefix or (metadata.national_prefix or "")
+        out[str(code)] = (prefix, frozenset(lengths))
+    return out
+
+
+def _matching_regions(digits: str) -> Iterator[str]:
+    for region, prefix, lengths, pattern in region_rules():
         significant = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
-        if len(significant) in lengths:
-            out.append(region)
-    return tuple(out)
+        if len(significant) in lengths and pattern.fullmatch(significant):
+            yield region
+
+
+def national_regions(digits: str) -> tuple[str, ...]:
+    """Regions where ``digits`` (after the trunk prefix, if written) has a valid length and
+    matches the region's national number pattern."""
+    return tuple(_matching_regions(digits))
+
+
+def possible_international(digits: str) -> bool:
+    """Whether ``digits`` (country code + national number, a written ``(0)`` trunk included)
+    has a possible length for its country: country codes are a prefix code."""
+    countries = country_lengths()
+    for size in (1, 2, 3):
+        entry = countries.get(digits[:size])
+        if entry is None:
+            continue
+        prefix, lengths = entry
+        national = digits[size:]
+        if prefix and national.startswith(prefix) and len(national) - len(prefix) in lengths:
+            return True
+        return len(national) in lengths
+    return False
 
 
 @lru_cache(maxsize=65536)
 def phone_score(candidate: str, international: float, national: float) -> float:
     """International score for a possible number with a country code (``+`` or ``00``), national
-    score for a number valid in a national region its digits fit (needs context), else 0."""
-    import phonenumbers
-
+    score for a number matching a national region's number pattern (needs context), else 0.
+    Both from phonenumbers' region metadata, without parsing each candidate."""
     digits = "".join(ch for ch in EXTENSION.sub("", candidate) if ch.isdigit())
     if not 7 <= len(digits) <= 15 or DATE_LIKE.match(candidate):
         return 0.0
     head = candidate.lstrip("( ")
-    try:
-        if head.startswith(("+", "00")):
-            number = phonenumbers.parse("+" + head[1:] if head[0] == "+" else "+" + head[2:], None)
-            return international if phonenumbers.is_possible_number(number) else 0.0
-        for region in national_regions(digits):
-            if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
-                return national
-    except phonenumbers.NumberParseException:
-        return 0.0
-    return 0.0
+    if head.startswith("+"):
+        return international if possible_international(digits) else 0.0
+    if head.startswith("00"):
+        return international if possible_international(digits[2:]) else 0.0
+    return national if any(True for _ in _matching_regions(digits)) else 0.0
 
 
 class InternationalPhoneRecognizer(LabelledNumbersUnboosted, AtlasRecognizer):
