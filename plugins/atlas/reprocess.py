@@ -40,23 +40,27 @@ def _count(conn: Any, sql: str, ds: str) -> int:
 
 def reprocess(conn: Any, spec: TableSpec, ds: str, run_id: str, protect: Any = None) -> ReprocessResult:
     """Rebuild the date's silver slice from bronze; ``protect`` defaults to the audited PII policy."""
+    from contextlib import ExitStack
+
     from atlas.operators.guards import slice_guard
     from atlas.silver.build import build_silver
     from atlas.warehouse.pii_findings import load_findings
 
     findings = load_findings(conn, spec.table, ds)
-    if protect is None:
-        from atlas.pii import build_protector, load_keys
+    with ExitStack() as stack:
+        if protect is None:  # as build_silver does: known values redacted, scan workers joined at the end
+            from atlas.pii import load_keys, slice_protector
 
-        protect = build_protector(spec.pii, findings, load_keys()).protect
-    quarantine_sql = (f"SELECT count(*) FROM quarantine.{spec.table} WHERE _atlas_logical_date = %s "
-                      "AND _atlas_stage = 'silver'")
-    silver_sql = f"SELECT count(*) FROM silver.{spec.table} WHERE _atlas_logical_date = %s"
-    before = (_count(conn, quarantine_sql, ds), _count(conn, silver_sql, ds))
-    conn.commit()
-    build_silver(conn, spec, protect, run_id, ds, guard=slice_guard(spec, findings))
-    after = (_count(conn, quarantine_sql, ds), _count(conn, silver_sql, ds))
-    conn.commit()
+            protect = stack.enter_context(slice_protector(conn, spec.pii, spec.table, findings, ds,
+                                                          load_keys())).protect
+        quarantine_sql = (f"SELECT count(*) FROM quarantine.{spec.table} WHERE _atlas_logical_date = %s "
+                          "AND _atlas_stage = 'silver'")
+        silver_sql = f"SELECT count(*) FROM silver.{spec.table} WHERE _atlas_logical_date = %s"
+        before = (_count(conn, quarantine_sql, ds), _count(conn, silver_sql, ds))
+        conn.commit()
+        build_silver(conn, spec, protect, run_id, ds, guard=slice_guard(spec, findings))
+        after = (_count(conn, quarantine_sql, ds), _count(conn, silver_sql, ds))
+        conn.commit()
     return ReprocessResult(spec.table, ds, before[0], after[0], before[1], after[1])
 
 

@@ -47,11 +47,11 @@ RLO, PDF = "\u202e", "\u202c"  # right-to-left override, pop directional formatt
 
 # Slots: PII slots are labelled with their entity; the others are look-alikes.
 TEMPLATES = (
-    "{tname} rang from {phone_new} – wants invoice {invoice} split in two.",
+    "{tname} rang from {phone_new} \u2013 wants invoice {invoice} split in two.",
     "Kunden er kontaktet på {dk_phone} vedr. ordre {order}; afventer svar.",
     "Ring venligst tilbage på {dk_phone} efter kl. {time}.",
     "Tlf. {dk_phone} (privat). Ny e-mail: {email_new}.",
-    "mobil {dk_phone} – kunden foretrækker SMS frem for mail.",
+    "mobil {dk_phone} \u2013 kunden foretrækker SMS frem for mail.",
     "CPR {cpr} oplyst af {name} ved telefonisk henvendelse.",
     "cpr.nr. {cpr_new} stemmer ikke med folkeregistret, sag {case}.",
     "Betalt med kort {card}, beløb {amount}.",
@@ -61,15 +61,15 @@ TEMPLATES = (
     "{fresh} (colleague at {company}) will forward the contract to {email_new}.",
     "Spoke to {tname}; she confirmed delivery to {address}.",
     "Pakken til {address} er returneret, tracking {tracking}.",
-    "Called {other} instead of {name} by mistake – apologised, logged as case {case}.",
+    "Called {other} instead of {name} by mistake \u2013 apologised, logged as case {case}.",
     "Ny kontaktperson: {fresh}, tlf. {phone_nat}.",
     "Customer abroad, reach on {phone_new} or {email}.",
     "{first} mentioned the {product} arrived damaged, EAN {ean}.",
     "Kunden {name} ønsker at betale med kort {card} fremover.",
-    "Mail fra {email}: 'please remove my data' – sendt videre til DPO.",
+    "Mail fra {email}: 'please remove my data' \u2013 sendt videre til DPO.",
     "{tfresh} from {city} asked about {qty} x {sku}.",
     "{tlast} ringede fra {phone}; ordre {order} er annulleret.",
-    "Weight {kg}, postcode {postal}, ref {ref} – no customer contact.",
+    "Weight {kg}, postcode {postal}, ref {ref} \u2013 no customer contact.",
     "Firmware {version} installed, ticket {case} closed.",
     "Beløbet {amount} er krediteret, faktura {invoice}.",
     "{tfresh} at {company} confirmed the warranty claim for order {order}.",
@@ -79,7 +79,7 @@ TEMPLATES = (
     "Kort nr. {card_row} udløber snart; kunde informeret.",
     "Konto {iban} lukket, ny konto {iban_new} oplyst af kunden.",
     "Identity verified (CPR {cpr}, order date {date}).",
-    "Kunden hedder egentlig {other}, ikke {name} – rettet i systemet.",
+    "Kunden hedder egentlig {other}, ikke {name} \u2013 rettet i systemet.",
     "Spoke with {tfresh} who handles the account for {company}.",
     "Please send the {product} brochure to {email_new}, att. {tfresh}.",
     "Mix-up: {phone} belongs to {other}, not to this customer.",
@@ -89,7 +89,7 @@ TEMPLATES = (
     "Delivery window {time}-{time2}, order {order}, {qty} colli.",
     "Rückruf erbeten: {tname}, Telefon {phone_new}, wegen Rechnung {invoice}.",
     "Kreditkarte {card} abgelehnt, Kunde {name} informiert.",
-    "Kunden bad os skrive til {email_new} i stedet – gammel adresse {email} lukkes.",
+    "Kunden bad os skrive til {email_new} i stedet \u2013 gammel adresse {email} lukkes.",
     "{name} og {other} deler husstand; begge på {address}.",
     "Chargeback {amount} on card ending {card_tail}, case {case}.",
     "Overført fra {iban_new} til vores konto, reference {ref}.",
@@ -138,6 +138,7 @@ PII_SLOTS = {
     "address": LOCATION, "city": LOCATION,
 }
 SLOT = re.compile(r"\{(\w+)\}")
+MONTHS = ("januar", "marts", "maj", "august", "oktober")
 PRODUCTS = ("Bosch Serie 6 WAT28409", "iPhone 15 Pro", "Samsung Galaxy S24", "Vitamix A3500", "Dyson V15 Detect",
             "Miele Complete C3", "Philips Hue Go", "Sonos Era 100", "Garmin Forerunner 265", "LEGO Technic 42156")
 COMPANIES = ("Maersk Line", "Novo Nordisk", "Carlsberg", "Vestas", "Danske Bank", "Ørsted", "Siemens", "Volvo Cars",
@@ -295,7 +296,8 @@ class HeldOutGenerator:
                 break
         return self.rnd.choice((
             f"{digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}", f"{digits[:4]} {digits[4:]}", digits,
-            f"{digits[:2]}-{digits[2:4]}-{digits[4:6]}-{digits[6:]}", f"{digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
+            f"{digits[:2]}-{digits[2:4]}-{digits[4:6]}-{digits[6:]}",
+            f"{digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
         ))
 
     def stored_phone(self, person: dict[str, str]) -> str:
@@ -370,22 +372,23 @@ class HeldOutGenerator:
         rnd = self.rnd
         day = date(2025, 1, 1) + timedelta(days=rnd.randrange(0, 700))
         values = {
-            "order": lambda: rnd.choice((f"ORD-{day.year}-{rnd.randrange(0, 10**6):06d}", f"O{rnd.randrange(0, 10**8):08d}",
-                                         f"#{rnd.randrange(10**6, 10**7)}")),
+            "order": lambda: rnd.choice((f"ORD-{day.year}-{rnd.randrange(0, 10**6):06d}",
+                                         f"O{rnd.randrange(0, 10**8):08d}", f"#{rnd.randrange(10**6, 10**7)}")),
             "invoice": lambda: str(rnd.randrange(10**7, 10**10)),
-            "amount": lambda: rnd.choice((f"{rnd.randrange(1, 99999):,}".replace(",", ".") + f",{rnd.randrange(100):02d} kr.",
+            "amount": lambda: rnd.choice((f"{rnd.randrange(1, 99999):,}".replace(",", ".")
+                                          + f",{rnd.randrange(100):02d} kr.",
                                           f"€ {rnd.randrange(1, 9999)}.{rnd.randrange(100):02d}",
                                           f"DKK {rnd.randrange(100, 100000)}")),
             "date": lambda: rnd.choice((day.isoformat(), f"{day:%d.%m.%Y}", f"{day:%d/%m/%Y}", f"{day:%d-%m-%Y}",
-                                        f"{day.day}. {('januar', 'marts', 'maj', 'august', 'oktober')[day.month % 5]}")),
+                                        f"{day.day}. {MONTHS[day.month % len(MONTHS)]}")),
             "time": lambda: f"{rnd.randrange(7, 20):02d}:{rnd.choice(('00', '15', '30', '45'))}",
             "time2": lambda: f"{rnd.randrange(12, 22):02d}:{rnd.choice(('00', '30'))}",
             "sku": lambda: f"{rnd.choice(('KT', 'BX', 'ZR'))}-{rnd.randrange(100, 999)}-{rnd.randrange(10, 99)}",
             "ean": self.ean,
             "tracking": lambda: rnd.choice((f"JJD{rnd.randrange(10**14, 10**15)}", f"00{rnd.randrange(0, 10**16):016d}",
                                             f"1Z{rnd.randrange(10**15, 10**16)}")),
-            "case": lambda: rnd.choice((f"SAG-{rnd.randrange(10000, 99999)}", f"{day.year}-{rnd.randrange(1, 9999):04d}",
-                                        f"#{rnd.randrange(10**7, 10**8)}")),
+            "case": lambda: rnd.choice((f"SAG-{rnd.randrange(10000, 99999)}",
+                                        f"{day.year}-{rnd.randrange(1, 9999):04d}", f"#{rnd.randrange(10**7, 10**8)}")),
             "postal": lambda: str(rnd.randrange(1000, 9999)),
             "qty": lambda: str(rnd.randrange(1, 60)),
             "kg": lambda: f"{rnd.randrange(1, 40)},{rnd.randrange(10)} kg",
@@ -425,12 +428,12 @@ class HeldOutGenerator:
         people = [self.person() for _ in range(rows)]
         records = []
         for person in people:
+            locale = person["locale"] if person["locale"] not in SCRIPT_LOCALES else "da_DK"
             records.append({
                 "customer_name": person["name"], "email_address": self.email_for(person),
                 "phone_number": self.stored_phone(person), "cpr_number": self.cpr().replace(" ", "-").replace(".", "-"),
                 "iban": self.iban().replace(" ", ""), "card_number": self.card().replace(" ", "").replace("-", ""),
-                "address": re.sub(r"\s*\n\s*", ", ", self.fakers[person["locale"] if person["locale"] not in SCRIPT_LOCALES
-                                                                 else "da_DK"].address()),
+                "address": re.sub(r"\s*\n\s*", ", ", self.fakers[locale].address()),
             })
         notes = []
         for i in range(int(rows * notes_per_row)):

@@ -84,3 +84,21 @@ def test_no_network_attempt_while_detecting(monkeypatch, keys):
     import tldextract
 
     assert tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls == ()
+
+
+def test_known_values_and_scan_workers_log_and_report_no_values(every_log_line, keys):
+    from atlas.pii.known_values import KnownValues, dictionary_columns
+    from atlas.pii.scanner import PARALLEL_BATCH
+
+    findings = classify_columns("customers", RAW, PiiSpec(sample_size=10))
+    frame = pd.DataFrame({c: v * (3 * PARALLEL_BATCH // 20) for c, v in RAW.items()})
+    frame["notes"] = [f"Ticket {i}: {name} rang from {phone}." for i, (name, phone)
+                      in enumerate(zip(frame["customer_name"], frame["phone_number"], strict=True))]
+    known = KnownValues.from_columns((entity, RAW[column]) for column, entity in dictionary_columns(findings))
+    with build_protector(PiiSpec(), findings, keys, known_values=known, n_process=2) as protector:
+        out = protector.protect(frame)
+        summary = protector.summary()
+    assert summary["parallel_batches"] >= 3 and summary["known_value_spans"] >= len(frame)
+    assert _leaked(_text_of(every_log_line.records)) == []
+    assert _leaked(json.dumps(summary) + repr(known) + json.dumps(known.summary())) == []
+    assert _leaked(out.to_csv()) == []

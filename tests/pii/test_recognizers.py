@@ -157,3 +157,123 @@ def test_disabled_recognizers_find_nothing():
     spans = only_cpr.scan(["anders@example.dk, +45 20 30 40 50, 010190-1234, Anders Jensen"])[0]
     assert {s.entity for s in spans} == {"DK_CPR"}
     assert {s.recognizer for s in spans} == {"cpr"}
+
+
+# ---------------------------------------------------------------- the reported misses
+@pytest.mark.parametrize("text", [
+    "CPR 010190 1234 verified", "cpr.nr. 010190.1234 stemmer", "CPR-nr. 0101901234", "personnummer: 010190 1234",
+    "Identity check: 010190-1234",
+])
+def test_cpr_with_space_dot_or_no_separator_after_a_cue(text, found):
+    cpr = next(part for part in ("010190 1234", "010190.1234", "0101901234", "010190-1234") if part in text)
+    ok = found(text, "DK_CPR", cpr)
+    assert ok, "CPR not found"
+
+
+@pytest.mark.parametrize("text", ["Meeting 010190 1234 moved", "CPR 310290 1234 verified", "cpr 310290.1234"])
+def test_spaced_cpr_needs_a_cue_and_a_real_date(text, entities_in):
+    assert "DK_CPR" not in entities_in(text)
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("Kunden er kontaktet på 20 30 40 50 i dag", "20 30 40 50"),
+    ("ring 2030 4050 efter kl. 16", "2030 4050"),
+    ("Tlf. 20304050 (privat)", "20304050"),
+    ("mobil: 20-30-40-50", "20-30-40-50"),
+    ("Kan træffes på 2030-4050", "2030-4050"),
+    ("nyt nummer 31 41 51 61", "31 41 51 61"),
+])
+def test_danish_phone_after_danish_cue_words(text, phone, found):
+    ok = found(text, "PHONE_NUMBER", phone)
+    assert ok, "phone not found"
+
+
+@pytest.mark.parametrize("text", ["ordre 20304050 sendt", "ring om ordre ORD-2025-227499", "faktura 20304050"])
+def test_invalid_or_labelled_numbers_are_no_danish_phones(text, entities_in):
+    assert "PHONE_NUMBER" not in entities_in(text)
+
+
+@pytest.mark.parametrize("phone", ["0047 912 34 567", "+44 (0)20 7946 0958", "001 212 555 0147", "0031 6 12345678",
+                                   "+358 40 123 4567", "0048 512 345 678"])
+def test_international_prefixes(phone, found):
+    ok = found(f"Ring til {phone} i morgen", "PHONE_NUMBER", phone)
+    assert ok, "phone not found"
+
+
+@pytest.mark.parametrize("phone", ["912 34 567", "040 123 4567", "06-12345678", "06 12 34 56 78", "512 345 678",
+                                   "0664 1234567", "079 123 45 67", "087 123 4567", "030 1234567"])
+def test_national_formats_of_other_regions_with_a_cue(phone, found, entities_in):
+    ok = found(f"Please call her on {phone} tomorrow", "PHONE_NUMBER", phone)
+    assert ok, "phone not found"
+    assert "PHONE_NUMBER" not in entities_in(f"Batch {phone} closed")
+
+
+@pytest.mark.parametrize(("prefix", "length", "groups"), [
+    ("6759", 12, (4, 4, 4)), ("6759", 13, (4, 4, 5)), ("5018", 16, (4, 4, 4, 4)), ("62", 19, (4, 4, 4, 4, 3)),
+    ("62", 19, (19,)), ("6304", 18, (18,)), ("4", 16, (4, 4, 4, 4)),
+])
+def test_cards_of_12_to_19_digits_after_kort_or_card(prefix, length, groups, found):
+    number = luhn_complete(prefix, length)
+    pieces, pos = [], 0
+    for size in groups:
+        pieces.append(number[pos : pos + size])
+        pos += size
+    written = " ".join(pieces)
+    for text in (f"Betalt med kort {written} i går", f"card {written} declined"):
+        ok = found(text, "CREDIT_CARD", written)
+        assert ok, "card not found"
+
+
+@pytest.mark.parametrize(("prefix", "length", "groups"), [
+    ("37", 15, (4, 6, 5)), ("36", 14, (4, 6, 4)), ("5019", 16, (4, 4, 4, 4)), ("2221", 16, (16,)),
+])
+def test_network_cards_are_found_without_a_cue(prefix, length, groups, found):
+    number = luhn_complete(prefix, length)
+    pieces, pos = [], 0
+    for size in groups:
+        pieces.append(number[pos : pos + size])
+        pos += size
+    written = " ".join(pieces)
+    ok = found(f"Reference {written} noted", "CREDIT_CARD", written)
+    assert ok, "card not found"
+
+
+def test_numbers_that_are_no_cards(entities_in):
+    other = luhn_complete("6759", 18)
+    assert "CREDIT_CARD" not in entities_in(f"Shipment {other} left")  # no network length, no cue
+    ean = "4006381333931"
+    assert "CREDIT_CARD" not in entities_in(f"EAN {ean} scanned")
+    broken = luhn_complete("6759", 16)
+    broken = broken[:-1] + str((int(broken[-1]) + 1) % 10)
+    assert "CREDIT_CARD" not in entities_in(f"kort {broken}")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Spoke with Prof. Dr. Bryan Andrade who handles it.", "Bryan Andrade"),
+    ("Ms. van der Berg at the front desk.", "van der Berg"),
+    ("Rückruf erbeten: Dipl.-Ing. Neves, Telefon folgt.", "Neves"),
+    ("Herr Müller-Lüdenscheidt rief an.", "Müller-Lüdenscheidt"),
+    ("Frau Zoë Krüger ringede.", "Zoë Krüger"),
+    ("Fru Anne-Sofie Kjeldsen-Lassen klager.", "Anne-Sofie Kjeldsen-Lassen"),
+    ("Anne Berg, MBA will sign the contract.", "Anne Berg"),
+    ("Contract signed by Jens Holm (PhD).", "Jens Holm"),
+    ("Direktør Villads Nielsen godkendte.", "Villads Nielsen"),
+    ("Fru דוד כהן ringede.", "דוד כהן"),
+    ("Kunde 马红霞 informiert.", "马红霞"),
+    ("Customer Zoë\u200dKrüger called about the order.", "Zoë\u200dKrüger"),
+])
+def test_names_with_titles_degrees_hyphens_particles_and_other_scripts(text, name, found):
+    ok = found(text, "PERSON", name)
+    assert ok, "name not found"
+
+
+@pytest.mark.parametrize("text", [
+    "Spoke with Dr Ane Holm who handles the account for Danske Bank.",
+    "Kreditkarte abgelehnt, bitte erneut versuchen.",
+    "Kort nr. udløber snart.",
+    "wegen Rechnung 4256518340 bitte zahlen.",
+    "Driver called twice, no answer.",
+])
+def test_organisations_and_lone_capitalised_words_are_no_persons(text, scanner):
+    people = [text[s.start : s.end] for s in scanner.scan([text])[0] if s.entity == "PERSON"]
+    assert all(p in {"Ane Holm"} for p in people), f"{len(people)} unexpected person span(s)"

@@ -12,7 +12,7 @@ class BuildSilverOperator(AtlasOperator):
         from atlas.context import logical_ds
         from atlas.lineage import bronze_columns, column_lineage, silver_columns
         from atlas.operators.guards import slice_guard
-        from atlas.pii import build_protector, load_keys
+        from atlas.pii import load_keys, slice_protector
         from atlas.silver.build import build_silver
         from atlas.warehouse.pii_findings import load_findings
 
@@ -20,10 +20,11 @@ class BuildSilverOperator(AtlasOperator):
         conn = self.warehouse.get_conn()
         try:
             findings = load_findings(conn, self.spec.table, ds)
-            protector = build_protector(self.spec.pii, findings, load_keys())
-            # the leak guard sees every chunk's raw rows and protected output, and runs before commit
-            result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds,
-                                  guard=slice_guard(self.spec, findings))
+            # Known values of the slice redacted in free text; scan workers joined when the block ends.
+            with slice_protector(conn, self.spec.pii, self.spec.table, findings, ds, load_keys()) as protector:
+                # the leak guard sees every chunk's raw rows and protected output, and runs before commit
+                result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds,
+                                      guard=slice_guard(self.spec, findings))
         finally:
             conn.close()
         self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",
@@ -38,4 +39,4 @@ class BuildSilverOperator(AtlasOperator):
         self.lineage_outputs.append(self.table_dataset(
             f"silver.{self.spec.table}", silver_columns(self.spec), output=True,
             facets={"columnLineage": lineage}, rows=result.silver_rows))
-        return {**result.summary(), "protected": protector.strategies}
+        return {**result.summary(), "protected": protector.strategies, "pii_scan": protector.summary()}

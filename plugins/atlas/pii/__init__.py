@@ -16,13 +16,17 @@ from atlas.pii.pseudonym import pseudonymize
 if TYPE_CHECKING:
     from atlas.pii.classify import classify_columns
     from atlas.pii.crypto import decrypt_value, encrypt_value
+    from atlas.pii.known_values import KnownValues, load_known_values
     from atlas.pii.leaks import DetectorHit, Leak, find_detector_hits, find_leaks, sample_text_columns
-    from atlas.pii.protect import Protector, build_protector
+    from atlas.pii.protect import Protector, build_protector, slice_protector
 
 _LAZY = {
     "classify_columns": "atlas.pii.classify",
     "build_protector": "atlas.pii.protect",
     "Protector": "atlas.pii.protect",
+    "slice_protector": "atlas.pii.protect",
+    "KnownValues": "atlas.pii.known_values",
+    "load_known_values": "atlas.pii.known_values",
     "find_leaks": "atlas.pii.leaks",
     "find_detector_hits": "atlas.pii.leaks",
     "sample_text_columns": "atlas.pii.leaks",
@@ -35,6 +39,7 @@ _LAZY = {
 __all__ = [
     "ColumnFinding",
     "DetectorHit",
+    "KnownValues",
     "Leak",
     "PiiKeys",
     "Protector",
@@ -45,8 +50,10 @@ __all__ = [
     "find_detector_hits",
     "find_leaks",
     "load_keys",
+    "load_known_values",
     "pseudonymize",
     "sample_text_columns",
+    "slice_protector",
 ]
 
 

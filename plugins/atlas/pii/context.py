@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
@@ -86,9 +86,9 @@ class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
             if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 continue
             wanted = self._context_of(recognizer)
-            first = bisect_right(starts, result.start) - 1  # word holding (or before) the match start
+            first = bisect_left(starts, result.start)  # words starting before the match ("Tlf (0113) ...")
             after = bisect_right(starts, max(result.end - 1, result.start))
-            before = words[max(0, first - WORDS_BEFORE) : max(first, 0)]
+            before = words[max(0, first - WORDS_BEFORE) : first]
             following = words[after : after + WORDS_AFTER]
             if wanted & extra or any(f in wanted for forms in (*before, *following) for f in forms):
                 result.score = min(

@@ -268,6 +268,9 @@ class KnownValues:
     def __len__(self) -> int:
         return self.values
 
+    def __repr__(self) -> str:
+        return f"KnownValues({self.summary()})"
+
     def summary(self) -> dict[str, int]:
         """Counts only (for logs and XCom)."""
         return {"values": self.values, "phrase_keys": len(self.phrases[0]), "name_parts": len(self.parts[0]),
@@ -410,7 +413,10 @@ def compact_candidates(text: str) -> list[tuple[int, int, str]]:
                 if len(key) > MAX_COMPACT_CHARS:
                     break
                 if counts[b] and digits >= MIN_COMPACT_DIGITS:
-                    out.append((run[a][0], run[b][1], key))
+                    start = run[a][0]
+                    while start > 0 and start > run[a][0] - 2 and text[start - 1] in "+(":
+                        start -= 1  # the number's "+" or "(" belongs to it
+                    out.append((start, run[b][1], key))
     return out
 
 
@@ -435,12 +441,14 @@ def load_known_values(conn: Any, table: str, findings: Sequence[Any], ds: str,
                       *, fetch_rows: int = 50_000) -> KnownValues:
     """The dictionary for ``table``'s bronze slice of ``ds``: the distinct raw values of its
     structured PII columns, read in one set-based query (one scan of the slice, a lateral
-    unpivot, one hash aggregate) and streamed into the index. Read-only."""
+    unpivot, one hash aggregate) and streamed into the index. Empty (no query) when the table
+    has no protected free-text column. Read-only: the caller's transaction is left as it was."""
     from psycopg2 import sql
 
     columns = dictionary_columns(findings)
     builder = KnownValuesBuilder()
-    if not columns:
+    free_text = any(f.kind == "free_text" and f.strategy != "keep" for f in findings)
+    if not columns or not free_text:  # nothing to look for, or nowhere to look
         return builder.build()
     pairs = sql.SQL(", ").join(
         sql.SQL("({}, b.{}::text)").format(sql.Literal(i), sql.Identifier(column))

@@ -212,3 +212,13 @@ def build_protector(
         plans.append(ColumnPlan(finding.column, finding.kind, strategy_cls(context)))
     return Protector(plans, ScanOptions.from_spec(spec, n_process=n_process), known_values=known_values,
                      anonymizer=anonymizer)
+
+
+def slice_protector(conn: Any, spec: Any, table: str, findings: Sequence[ColumnFinding], ds: str, keys: PiiKeys,
+                    **options: Any) -> Protector:
+    """:func:`build_protector` for one bronze slice, with the slice's known structured values
+    loaded when the table has a protected free-text column (one read-only query)."""
+    from atlas.pii.known_values import load_known_values
+
+    known = load_known_values(conn, table, findings, ds)
+    return build_protector(spec, findings, keys, known_values=known, **options)

@@ -68,6 +68,19 @@ def _matching_regions(digits: str) -> Iterator[str]:
             yield region
 
 
+# National numbers possible by length alone (new ranges and test numbers are often not yet in the
+# region patterns): with a trunk 0 in these regions, or of a length typical for one.
+TRUNK_ZERO_REGIONS = ("SE", "DE", "GB", "NL", "FR", "FI")
+REGIONS_BY_LENGTH = {8: ("DK", "NO"), 9: ("PL",), 10: ("US",)}
+
+
+def possible_national(digits: str) -> bool:
+    lengths = {rule[0]: rule[2] for rule in region_rules()}
+    if digits.startswith("0"):
+        return any(len(digits) - 1 in lengths[region] for region in TRUNK_ZERO_REGIONS)
+    return any(len(digits) in lengths[region] for region in REGIONS_BY_LENGTH.get(len(digits), ()))
+
+
 def national_regions(digits: str) -> tuple[str, ...]:
     """Regions where ``digits`` (after the trunk prefix, if written) has a valid length and
     matches the region's national number pattern."""
@@ -103,7 +116,9 @@ def phone_score(candidate: str, international: float, national: float) -> float:
         return international if possible_international(digits) else 0.0
     if head.startswith("00"):
         return international if possible_international(digits[2:]) else 0.0
-    return national if any(True for _ in _matching_regions(digits)) else 0.0
+    if any(True for _ in _matching_regions(digits)) or possible_national(digits):
+        return national
+    return 0.0
 
 
 class InternationalPhoneRecognizer(LabelledNumbersUnboosted, AtlasRecognizer):
