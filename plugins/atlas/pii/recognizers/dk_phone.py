@@ -15,13 +15,14 @@ PHONE_CONTEXT = {
     "en": [
         "phone", "phoned", "telephone", "tel", "mobile", "cell", "cellphone", "call", "called", "calling", "calls",
         "callback", "sms", "text", "texted", "fax", "contact", "contacted", "reach", "reached", "reachable",
-        "answer", "voicemail", "dial", "dialled", "dialed", "ring", "rang", "whatsapp", "hotline",
+        "answer", "voicemail", "dial", "dialled", "dialed", "ring", "rang", "whatsapp", "hotline", "direct", "dir",
+        "landline", "switchboard", "extension", "ext",
     ],
     "da": [
         "telefon", "telefonen", "tlf", "tlfnr", "mobil", "mobilen", "mobilnr", "mobilnummer", "telefonnummer",
         "telefonnr", "nummer", "nummeret", "ring", "ringe", "ringede", "ringet", "ringer", "ringes", "opkald",
         "sms", "kontakt", "kontakte", "kontakter", "kontaktet", "kontaktes", "kontaktede", "træffes", "fastnet",
-        "privat", "arbejde",
+        "privat", "arbejde", "direkte", "lokalnummer", "omstilling", "hovednummer",
     ],
 }
 
