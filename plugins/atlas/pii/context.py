@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-
-from atlas.pii.engine import doc_text
 
 WORDS_BEFORE = 7
 WORDS_AFTER = 2
@@ -18,6 +17,7 @@ _SPLIT = re.compile(r"[.\-:/']+")
 _SEPARATED = re.compile(r"[.\-:/']")
 
 
+@lru_cache(maxsize=65536)
 def word_forms(word: str) -> tuple[str, ...]:
     """A lower-cased token and its parts: ``cpr.nr`` -> (cpr.nr, cpr, nr); ``tlf.`` -> (tlf., tlf)."""
     if not _SEPARATED.search(word):
@@ -25,23 +25,26 @@ def word_forms(word: str) -> tuple[str, ...]:
     return (word, *(p for p in _SPLIT.split(word) if p))
 
 
-def token_words(doc: Any) -> tuple[list[int], list[tuple[str, ...]]]:
-    """(start offsets, forms of the lower-cased word) of the non-punctuation tokens of ``doc``,
-    computed once per doc from spaCy's arrays (no Token objects)."""
+def token_words(doc: Any) -> tuple[list[int], list[str]]:
+    """(start offsets, lower-cased words) of the non-punctuation tokens of ``doc``, from the
+    doc's token table (computed once per doc, no Token objects)."""
     cached = doc.user_data.get(WORDS_KEY)
     if cached is None:
-        from spacy.attrs import IDX, IS_PUNCT, LENGTH
+        from atlas.pii.recognizers.names import token_table
 
-        text = doc_text(doc)
+        table = token_table(doc)
         starts, words = [], []
-        if len(doc):
-            for start, length, punct in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist():
-                if not punct:
-                    starts.append(start)
-                    words.append(word_forms(text[start : start + length].lower()))
+        for start, lower, punct in zip(table.idx, table.lower, table.punct, strict=True):
+            if not punct:
+                starts.append(start)
+                words.append(lower)
         cached = (starts, words)
         doc.user_data[WORDS_KEY] = cached
     return cached
+
+
+def has_context(words: list[str], wanted: frozenset[str]) -> bool:
+    return any(form in wanted for word in words for form in word_forms(word))
 
 
 class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
@@ -90,7 +93,7 @@ class InPlaceContextEnhancer(LemmaContextAwareEnhancer):
             after = bisect_right(starts, max(result.end - 1, result.start))
             before = words[max(0, first - WORDS_BEFORE) : first]
             following = words[after : after + WORDS_AFTER]
-            if wanted & extra or any(f in wanted for forms in (*before, *following) for f in forms):
+            if wanted & extra or has_context(before, wanted) or has_context(following, wanted):
                 result.score = min(
                     max(result.score + self.context_similarity_factor, self.min_score_with_context_similarity),
                     self.MAX_SCORE,

@@ -144,8 +144,6 @@ def recognizer_classes() -> dict[str, type]:
 @lru_cache(maxsize=8)
 def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) -> AnalyzerEngine:
     """An AnalyzerEngine with exactly the named recognizers, for each language (cached)."""
-    from presidio_analyzer import RecognizerRegistry
-
     make_tldextract_offline()
     _quiet_libraries()
     classes = recognizer_classes()
@@ -158,7 +156,7 @@ def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) ->
 
     nlp_engine = _nlp_engine_class()(languages)
     nlp_engine.load()
-    registry = RecognizerRegistry(supported_languages=list(languages))
+    registry = _cached_registry_class()(supported_languages=list(languages))
     for language in languages:
         for name in recognizers:
             cls = classes[name]
@@ -169,6 +167,27 @@ def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) ->
         supported_languages=list(languages),
         context_aware_enhancer=InPlaceContextEnhancer(),
     )
+
+
+def _cached_registry_class() -> type:
+    from presidio_analyzer import RecognizerRegistry
+
+    class CachedRecognizerRegistry(RecognizerRegistry):
+        """Presidio's registry; the recognizers for a language and set of entities are looked up
+        once (the registry does not change after the engine is built)."""
+
+        def get_recognizers(self, language: str, entities: list[str] | None = None, all_fields: bool = False,
+                            ad_hoc_recognizers: list[Any] | None = None) -> list[Any]:
+            if ad_hoc_recognizers:
+                return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+            cache = self.__dict__.setdefault("_atlas_cache", {})
+            key = (language, tuple(entities or ()), all_fields)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = super().get_recognizers(language, entities, all_fields)
+            return found
+
+    return CachedRecognizerRegistry
 
 
 def _analyzer_class() -> type:

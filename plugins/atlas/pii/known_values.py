@@ -65,6 +65,9 @@ def key_hash(key: str) -> int:
     return _xxh3(key.encode("utf-8"))
 
 
+word_hash = lru_cache(maxsize=262_144)(key_hash)  # words of notes repeat; phrases are hashed fresh
+
+
 def words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, case-folded word) of each word of an already normalised text."""
     if text.isascii():
@@ -153,19 +156,22 @@ class KnownValuesBuilder:
         if not tokens:
             return
         self.values += 1
-        self._phrase(tokens, code)
+        heads = [key_hash(tokens[0])]
+        self._phrase(tokens, code, heads[0])
         if entity == PERSON and len(tokens) > 1:
+            heads = [heads[0], *(key_hash(t) for t in tokens[1:])]
             self._phrase(["".join(tokens)], code)  # ZoëKrüger
-            self._phrase(tokens[1:] + tokens[:1], code)  # Jensen, Anders
+            self._phrase(tokens[1:] + tokens[:1], code, heads[1])  # Jensen, Anders
             for size in range(2, min(len(tokens), MAX_PHRASE_WORDS)):  # van der Berg, Anne Sofie
                 for first in range(len(tokens) - size + 1):
-                    self._phrase(tokens[first : first + size], code)
+                    self._phrase(tokens[first : first + size], code, heads[first])
         if entity == PERSON:
-            for token in tokens:
+            for token, head in zip(tokens, heads if len(heads) == len(tokens) else [key_hash(t) for t in tokens],
+                                   strict=True):
                 if len(token) >= MIN_KEY_CHARS and token not in self._not_parts and token.isalpha():
-                    self._key("parts", token, code)
-        digits = _digits(base)
-        if digits >= MIN_COMPACT_DIGITS:
+                    self._hashes["parts"].append(head)
+                    self._entity_codes["parts"].append(code)
+        if _digits(base) >= MIN_COMPACT_DIGITS:
             compact = "".join(tokens)
             if len(compact) <= MAX_COMPACT_CHARS:
                 self._key("compact", compact, code)
@@ -179,7 +185,8 @@ class KnownValuesBuilder:
                 self._key("cjk", squeezed, code)
                 self.max_cjk = max(self.max_cjk, len(squeezed))
 
-    def _phrase(self, tokens: list[str], code: int) -> None:
+    def _phrase(self, tokens: list[str], code: int, head: int | None = None) -> None:
+        """A phrase key (``head``: the hash of its first word, when already known)."""
         if len(tokens) > MAX_PHRASE_WORDS:
             return
         if len(tokens) == 1:
@@ -188,12 +195,15 @@ class KnownValuesBuilder:
                 return
             if key in self._stop or (key.isdigit() and len(key) < MIN_TOKEN_DIGITS):
                 return
+            hashed = head if head is not None else key_hash(key)
+            self._hashes["phrases"].append(hashed)
+            self._first_words.append(hashed)
         else:
-            key = " ".join(tokens)
-        self._key("phrases", key, code)
-        self._first_words.append(key_hash(tokens[0]))
-        if len(tokens) > self.max_words:
-            self.max_words = len(tokens)
+            self._hashes["phrases"].append(key_hash(" ".join(tokens)))
+            self._first_words.append(head if head is not None else key_hash(tokens[0]))
+            if len(tokens) > self.max_words:
+                self.max_words = len(tokens)
+        self._entity_codes["phrases"].append(code)
 
     def build(self) -> KnownValues:
         import numpy as np
@@ -301,7 +311,7 @@ class KnownValues:
         word_lists = [words(view.text) for _, view in views]
         # Phrases: runs of words starting at a known first word.
         starts = [(v, k) for v, ws in enumerate(word_lists) for k in range(len(ws))]
-        first_hashes = [key_hash(word_lists[v][k][2]) for v, k in starts]
+        first_hashes = [word_hash(word_lists[v][k][2]) for v, k in starts]
         is_first = _lookup(self.first_words, first_hashes) >= 0 if len(self.first_words) else []
         candidates: list[tuple[int, int, int]] = []  # (view, start, end) in normalised offsets
         hashes: list[int] = []

@@ -14,8 +14,10 @@ known values.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 RLO = "\u202e"  # right-to-left override
 # Characters that end a directional override: pop directional formatting / isolate, line ends.
@@ -45,11 +47,20 @@ class Normalized:
         return min(self.starts[start:end]), max(self.ends[start:end])
 
 
+@lru_cache(maxsize=1)
+def format_chars() -> re.Pattern[str]:
+    """A character class of every format character (category Cf): they sit in the first three
+    planes and the tag block."""
+    codes = [*range(0x30000), *range(0xE0000, 0xE0100)]
+    chars = "".join(re.escape(chr(c)) for c in codes if unicodedata.category(chr(c)) == "Cf")
+    return re.compile(f"[{chars}]")
+
+
 def needs_normalising(text: str) -> bool:
     """Whether :func:`normalize` would change ``text`` (cheap for ASCII)."""
     if text.isascii():
         return False
-    return any(unicodedata.category(c) == "Cf" for c in text) or not unicodedata.is_normalized("NFC", text)
+    return format_chars().search(text) is not None or not unicodedata.is_normalized("NFC", text)
 
 
 def normalize(text: str) -> Normalized:

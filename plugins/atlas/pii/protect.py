@@ -126,15 +126,14 @@ class Protector:
 
     def find_spans(self, texts: Sequence[str]) -> list[list[Span]]:
         """Sorted, non-overlapping spans per text: the detectors' and the known values', merged."""
-        from atlas.pii.entities import PERSON
         from atlas.pii.scanner import resolve_overlaps
 
         if self.known_values is None:
             return self.scanner.scan(texts)
         known = self.known_values.find(texts)
         self.known_spans += sum(len(k) for k in known)
-        names = [[(s.start, s.end) for s in spans if s.entity == PERSON] for spans in known]
-        found = self.scanner.start(texts, known=names).result()  # NER skips the known names
+        ranges = [[(s.start, s.end) for s in spans] for spans in known]
+        found = self.scanner.start(texts, known=ranges).result()  # NER skips words already known
         return [resolve_overlaps([*spans, *extra]) if extra else spans
                 for spans, extra in zip(found, known, strict=True)]
 

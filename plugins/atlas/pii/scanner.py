@@ -98,7 +98,7 @@ def _init_worker(options: ScanOptions) -> None:
     _WORKER_SCANNER = TextScanner(options)
 
 
-Ranges = list[tuple[int, int]]  # character ranges of a text already known to be names
+Ranges = list[tuple[int, int]]  # character ranges of a text already known to be PII
 
 
 def _scan_batch(texts: list[str], context: list[str] | None,
@@ -169,6 +169,22 @@ class ScanStats:
 
 
 DIGIT_MASK = str.maketrans("0123456789", "5555555555")
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+# What a text needs before a pattern entity can match in it (every recognizer's patterns need it).
+MIN_DIGITS = {PHONE_NUMBER: 7, CREDIT_CARD: 12, DK_CPR: 10, IBAN_CODE: 2, IP_ADDRESS: 2}
+SHAPES = {
+    DK_CPR: re.compile(r"\d{6}"),
+    IBAN_CODE: re.compile(r"[A-Za-z]{2}[ -]?\d{2}"),
+    IP_ADDRESS: re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:"),
+}
+
+
+def can_hold(entity: str, text: str, digits: int) -> bool:
+    """Whether ``text`` (with ``digits`` ASCII digits) has what a match of ``entity`` needs."""
+    if digits < MIN_DIGITS.get(entity, 1):
+        return False
+    shape = SHAPES.get(entity)
+    return shape is None or shape.search(text) is not None
 EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 
 
@@ -372,11 +388,12 @@ class TextScanner:
     # ---------------------------------------------------------------- scanning
     def entities_for(self, text: str, *, named: bool = True) -> list[str]:
         """Entities worth looking for in ``text``: names and places only when it has a candidate
-        name word (``named``) or digits (street numbers), patterns only where they can match."""
-        digits = any(ch.isdigit() for ch in text)
+        name word (``named``) or digits (street numbers), patterns only where they can match
+        (enough digits, a run of six for a CPR, two letters and two digits for an IBAN ...)."""
+        digits = len(text) - len(text.translate(_DROP_DIGITS))
         entities = list(self.ner_entities) if named or digits else []
         if digits:
-            entities += self.digit_entities
+            entities += [e for e in self.digit_entities if can_hold(e, text, digits)]
         if "@" in text:
             entities += self.at_entities
         return entities
@@ -390,10 +407,11 @@ class TextScanner:
         """Start scanning ``texts``: distinct texts not seen before go to the worker processes
         (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`.
 
-        ``known`` (aligned with ``texts``): character ranges already known to be names (the
-        table's own name values); NER skips the words inside them. The caller merges those
-        names with the spans found, so the result stays the same whichever way a name is found;
-        a scanner must be given the same ranges for the same text every time (its cache)."""
+        ``known`` (aligned with ``texts``): character ranges already known to be PII (the table's
+        own values: names, addresses ...); NER skips the words inside them. The caller merges
+        those ranges with the spans found, so the protected text is the same whichever way a
+        name is found; a scanner must be given the same ranges for the same text every time
+        (its cache)."""
         ctx = list(context) if context else None
         cache = self.cache_for(ctx)
         unique = list(dict.fromkeys(texts))

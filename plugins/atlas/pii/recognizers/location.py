@@ -33,6 +33,7 @@ _POSTAL_TOWN = (
     rf"(?:,?\s*(?:/\s*)?(?:DK-)?\d{{4,5}}\s[{_UPPER}][\wæøåäöü-]+"
     rf"(?:\s[{_UPPER}]\b\.?|\s[{_UPPER}][\wæøåäöü]+)?)?"
 )
+_DIGIT = re.compile(r"\d")
 ADDRESS_PATTERN = re.compile(rf"(?:{_NORDIC_STREET}|{_ENGLISH_STREET}){_POSTAL_TOWN}")
 
 
@@ -63,7 +64,7 @@ class LocationRecognizer(AtlasRecognizer):
             for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=False):
                 if ent.label_ == LOCATION and plausible_place(ent):
                     results.append(self._result(ent.start_char, ent.end_char, score, place_name=True))
-        if any(ch.isdigit() for ch in text):
+        if _DIGIT.search(text):
             for match in ADDRESS_PATTERN.finditer(text):
                 results.append(self._result(match.start(), match.end(), self.ADDRESS_SCORE))
         return results

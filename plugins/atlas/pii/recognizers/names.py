@@ -102,23 +102,25 @@ TABLE_KEY = "atlas_token_table"
 
 
 class TokenTable:
-    """Per-token text, lower-case text, start offset and trailing space of a doc, read once from
-    spaCy's arrays (no Token objects), with the name flags."""
+    """Per-token text, lower-case text, start offset, trailing space and punctuation flag of a
+    doc, read once from spaCy's arrays (no Token objects), with the name flags."""
 
-    __slots__ = ("flags", "idx", "lower", "space", "text")
+    __slots__ = ("flags", "idx", "lower", "punct", "space", "text")
 
     def __init__(self, doc: Any) -> None:
-        from spacy.attrs import IDX, LENGTH, SPACY
+        from spacy.attrs import IDX, IS_PUNCT, LENGTH, SPACY
 
         source = doc_text(doc)
         self.idx: list[int] = []
         self.text: list[str] = []
         self.space: list[bool] = []
+        self.punct: list[bool] = []
         if len(doc):
-            for start, length, space in doc.to_array([IDX, LENGTH, SPACY]).tolist():
+            for start, length, space, punct in doc.to_array([IDX, LENGTH, SPACY, IS_PUNCT]).tolist():
                 self.idx.append(start)
                 self.text.append(source[start : start + length])
                 self.space.append(bool(space))
+                self.punct.append(bool(punct))
         self.lower = [t.lower() for t in self.text]
         self.flags = [is_name_text(t) for t in self.text]
 
@@ -234,12 +236,12 @@ def cue_name_spans(doc: Any) -> list[tuple[int, int]]:
     return spans
 
 
-KNOWN_KEY = "atlas_known_names"  # doc.user_data: character ranges already known to be names
+KNOWN_KEY = "atlas_known_ranges"  # doc.user_data: character ranges already known to be PII
 
 
 def names_left_to_ner(doc: Any) -> list[bool]:
     """Name-word flags minus the words the cue rules already mark as names and the words inside
-    known names (the table's own name values): what NER is for."""
+    known values (the table's own names, addresses ...): what NER is for."""
     flags = list(name_flags(doc))
     for start, end in cue_name_spans(doc):
         flags[start:end] = [False] * (end - start)

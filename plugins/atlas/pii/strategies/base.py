@@ -47,7 +47,8 @@ class Strategy:
         self.span_operator = (self.span_operator_class or self.operator_class)()
         self.params = self.operator_params()
         self.span_params = self.params if self.span_operator_class is None else {}
-        self.operator.validate({**self.params, "entity_type": context.entity})
+        self._value_params = {**self.params, "entity_type": context.entity}
+        self.operator.validate(self._value_params)
 
     def operator_params(self) -> dict[str, Any]:
         """The operator's parameters for this column (keys, keep_last, mode ...)."""
@@ -56,7 +57,7 @@ class Strategy:
     def value(self, value: str) -> str | None:
         """Protected form of one whole value (never called with None or blank); an empty result
         is NULL."""
-        return self.operator.operate(value, {**self.params, "entity_type": self.context.entity}) or None
+        return self.operator.operate(value, self._value_params) or None
 
     def column(self, values: Sequence[str | None]) -> list[str | None]:
         """Protected column: None stays None, blank strings stay as they are."""
