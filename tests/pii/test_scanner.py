@@ -52,7 +52,8 @@ def test_each_distinct_text_is_scanned_once_across_calls():
     first = scanner.scan(texts + texts)
     again = scanner.scan(list(reversed(texts)))
     assert first[:10] == first[10:] and again == list(reversed(first[:10]))
-    assert scanner.summary() == {"texts": 30, "scanned": 10, "cached": 10, "parallel_batches": 0, "workers": 0}
+    assert scanner.summary() == {"texts": 30, "scanned": 10, "cached": 10, "known_value_spans": 0,
+                                 "parallel_batches": 0, "workers": 0}
 
 
 def test_duplicates_and_order_are_kept(scanner):

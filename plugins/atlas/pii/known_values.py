@@ -90,33 +90,35 @@ def _country_codes() -> frozenset[str]:
     return frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
 
 
+_NON_DIGIT = re.compile(r"\D+")
+
+
 def phone_variants(value: str, default_country: str = "45") -> set[str]:
     """Digit strings a phone number may be written as: as stored, E.164 digits, ``00`` + E.164,
     the national significant number and its trunk-0 form (``(0)`` dropped). Country codes are a
     prefix code, so the one a number starts with is found without parsing."""
     text = value.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    variants = {digits}
-    international = text.startswith(("+", "00"))
-    body = digits[2:] if text.startswith("00") else digits
-    nsn = None
-    country = None
-    if international:
+    digits = _NON_DIGIT.sub("", text)
+    nsn = country = None
+    if text[:1] == "+" or text[:2] == "00":
+        body = digits[2:] if text[:2] == "00" else digits
         codes = _country_codes()
-        country = next((body[:n] for n in (1, 2, 3) if body[:n] in codes), None)
+        country = body[:1] if body[:1] in codes else body[:2] if body[:2] in codes else \
+            body[:3] if body[:3] in codes else None
         if country is not None:
             nsn = body[len(country) :]
-            if nsn.startswith("0"):  # +44 (0)20 ...
+            if nsn[:1] == "0":  # +44 (0)20 ...
                 nsn = nsn[1:]
-    elif digits.startswith("0") and not digits.startswith("00"):
+    elif digits[:1] == "0":
         nsn = digits[1:]
     elif len(digits) == 8:  # a national number of the default country (Denmark: 8 digits)
         nsn, country = digits, default_country
-    if nsn:
-        variants.update({nsn, "0" + nsn})
-        if country:
-            variants.update({country + nsn, "00" + country + nsn, country + "0" + nsn})
-    return {v for v in variants if len(v) >= MIN_COMPACT_DIGITS}
+    if not nsn:
+        return {digits} if len(digits) >= MIN_COMPACT_DIGITS else set()
+    found = {digits, nsn, "0" + nsn}
+    if country:
+        found.update((country + nsn, "00" + country + nsn, country + "0" + nsn))
+    return {v for v in found if len(v) >= MIN_COMPACT_DIGITS}
 
 
 class KnownValuesBuilder:
@@ -143,47 +145,85 @@ class KnownValuesBuilder:
         self._hashes[kind].append(key_hash(key))
         self._entity_codes[kind].append(code)
 
-    def add(self, entity: str, value: str) -> None:
-        """Add one raw value of a column holding ``entity``."""
+    def _code(self, entity: str) -> int:
         code = self._codes.get(entity)
         if code is None:
             code = self._codes[entity] = len(self.entities)
             self.entities.append(entity)
-        ascii_text = value.isascii()
-        base = value if ascii_text else normalize(value).text
-        folded = base.lower() if ascii_text else base.casefold()
-        tokens = (ASCII_WORD if ascii_text else WORD).findall(folded)
-        if not tokens:
-            return
-        self.values += 1
-        heads = [key_hash(tokens[0])]
-        self._phrase(tokens, code, heads[0])
-        if entity == PERSON and len(tokens) > 1:
-            heads = [heads[0], *(key_hash(t) for t in tokens[1:])]
-            self._phrase(["".join(tokens)], code)  # ZoëKrüger
-            self._phrase(tokens[1:] + tokens[:1], code, heads[1])  # Jensen, Anders
-            for size in range(2, min(len(tokens), MAX_PHRASE_WORDS)):  # van der Berg, Anne Sofie
+        return code
+
+    def add(self, entity: str, value: str) -> None:
+        """Add one raw value of a column holding ``entity``."""
+        self.add_many(entity, (value,))
+
+    def add_many(self, entity: str, values: Iterable[str | None]) -> None:
+        """Add raw values of a column holding ``entity`` (None and blanks are skipped). The loop
+        keeps its lookups local: a day's dictionary has millions of values."""
+        code = self._code(entity)
+        phrase_hash, phrase_code = self._hashes["phrases"].append, self._entity_codes["phrases"].append
+        compact_hash, compact_code = self._hashes["compact"].append, self._entity_codes["compact"].append
+        first_word = self._first_words.append
+        stop, drop_digits, ascii_word = self._stop, _DROP_ASCII_DIGITS, ASCII_WORD.findall
+        person, phone = entity == PERSON, entity == PHONE_NUMBER
+        for value in values:
+            if not value:
+                continue
+            ascii_text = value.isascii()
+            if ascii_text:
+                base = value
+                tokens = ascii_word(value.lower())
+            else:
+                base = normalize(value).text
+                tokens = WORD.findall(base.casefold())
+            if not tokens:
+                continue
+            self.values += 1
+            head = _xxh3(tokens[0].encode())
+            if len(tokens) == 1:
+                token = tokens[0]
+                if (len(token) >= MIN_KEY_CHARS or (len(token) >= MIN_CJK_CHARS and CJK.search(token))) \
+                        and token not in stop and not (len(token) < MIN_TOKEN_DIGITS and token.isdigit()):
+                    phrase_hash(head)
+                    phrase_code(code)
+                    first_word(head)
+            elif len(tokens) <= MAX_PHRASE_WORDS:
+                phrase_hash(_xxh3(" ".join(tokens).encode()))
+                phrase_code(code)
+                first_word(head)
+                if len(tokens) > self.max_words:
+                    self.max_words = len(tokens)
+            if person:
+                self._person_keys(tokens, code, head)
+            if len(base) - len(base.translate(drop_digits)) >= MIN_COMPACT_DIGITS:
+                compact = "".join(tokens)
+                if len(compact) <= MAX_COMPACT_CHARS:
+                    compact_hash(_xxh3(compact.encode()))
+                    compact_code(code)
+                if phone:
+                    for variant in phone_variants(base):
+                        if variant != compact:
+                            compact_hash(_xxh3(variant.encode()))
+                            compact_code(code)
+            if not ascii_text and CJK.search(base):
+                squeezed = "".join(base.casefold().split())
+                if len(squeezed) >= MIN_CJK_CHARS:
+                    self._key("cjk", squeezed, code)
+                    self.max_cjk = max(self.max_cjk, len(squeezed))
+
+    def _person_keys(self, tokens: list[str], code: int, head: int) -> None:
+        """A name's other forms: run together (ZoëKrüger), reversed (Jensen, Anders), every run of
+        two or more of its words (van der Berg, Anne Sofie) and its capitalised parts."""
+        heads = [head, *(key_hash(t) for t in tokens[1:])]
+        if len(tokens) > 1:
+            self._phrase(["".join(tokens)], code)
+            self._phrase(tokens[1:] + tokens[:1], code, heads[1])
+            for size in range(2, min(len(tokens), MAX_PHRASE_WORDS)):
                 for first in range(len(tokens) - size + 1):
                     self._phrase(tokens[first : first + size], code, heads[first])
-        if entity == PERSON:
-            for token, head in zip(tokens, heads if len(heads) == len(tokens) else [key_hash(t) for t in tokens],
-                                   strict=True):
-                if len(token) >= MIN_KEY_CHARS and token not in self._not_parts and token.isalpha():
-                    self._hashes["parts"].append(head)
-                    self._entity_codes["parts"].append(code)
-        if _digits(base) >= MIN_COMPACT_DIGITS:
-            compact = "".join(tokens)
-            if len(compact) <= MAX_COMPACT_CHARS:
-                self._key("compact", compact, code)
-            if entity == PHONE_NUMBER:
-                for variant in phone_variants(base):
-                    if variant != compact:
-                        self._key("compact", variant, code)
-        if not ascii_text and CJK.search(base):
-            squeezed = "".join(folded.split())
-            if len(squeezed) >= MIN_CJK_CHARS:
-                self._key("cjk", squeezed, code)
-                self.max_cjk = max(self.max_cjk, len(squeezed))
+        for token, hashed in zip(tokens, heads, strict=True):
+            if len(token) >= MIN_KEY_CHARS and token not in self._not_parts and token.isalpha():
+                self._hashes["parts"].append(hashed)
+                self._entity_codes["parts"].append(code)
 
     def _phrase(self, tokens: list[str], code: int, head: int | None = None) -> None:
         """A phrase key (``head``: the hash of its first word, when already known)."""
@@ -208,10 +248,12 @@ class KnownValuesBuilder:
     def build(self) -> KnownValues:
         import numpy as np
 
+        first_words = np.unique(np.frombuffer(self._first_words, dtype=np.uint64))
+        self._first_words = type(self._first_words)("Q")
         return KnownValues(
             entities=tuple(self.entities),
+            first_words=first_words,
             phrases=self._index("phrases"),
-            first_words=np.unique(np.frombuffer(self._first_words, dtype=np.uint64)),
             parts=self._index("parts"),
             compact=self._index("compact"),
             cjk=self._index("cjk"),
@@ -221,13 +263,19 @@ class KnownValuesBuilder:
         )
 
     def _index(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted unique hashes and the entity of each (the first value added wins)."""
+        """Sorted unique hashes and the entity of each (the first value added wins); the
+        builder's buffer for ``kind`` is released."""
+        from array import array
+
         import numpy as np
 
         hashes = np.frombuffer(self._hashes[kind], dtype=np.uint64)
         codes = np.frombuffer(self._entity_codes[kind], dtype=np.uint8)
         unique, first = np.unique(hashes, return_index=True)
-        return unique, codes[first].copy()
+        out = unique, codes[first].copy()
+        del hashes, codes
+        self._hashes[kind], self._entity_codes[kind] = array("Q"), array("B")
+        return out
 
 
 KINDS = ("phrases", "parts", "compact", "cjk")
@@ -270,9 +318,7 @@ class KnownValues:
         """Index from (entity, values) pairs (values may repeat; None and blanks are skipped)."""
         builder = KnownValuesBuilder()
         for entity, values in columns:
-            for value in set(values):
-                if value is not None:
-                    builder.add(entity, value)
+            builder.add_many(entity, sorted({v for v in values if v is not None}))
         return builder.build()
 
     def __len__(self) -> int:
@@ -450,9 +496,10 @@ def dictionary_columns(findings: Sequence[Any]) -> list[tuple[str, str]]:
 def load_known_values(conn: Any, table: str, findings: Sequence[Any], ds: str,
                       *, fetch_rows: int = 50_000) -> KnownValues:
     """The dictionary for ``table``'s bronze slice of ``ds``: the distinct raw values of its
-    structured PII columns, read in one set-based query (one scan of the slice, a lateral
-    unpivot, one hash aggregate) and streamed into the index. Empty (no query) when the table
-    has no protected free-text column. Read-only: the caller's transaction is left as it was."""
+    structured PII columns, read in one set-based query (a DISTINCT per column, so each
+    aggregate is planned from that column's statistics, under one UNION ALL) and streamed into
+    the index. Empty (no query) when the table has no protected free-text column. Read-only:
+    the caller's transaction is left as it was."""
     from psycopg2 import sql
 
     columns = dictionary_columns(findings)
@@ -460,18 +507,20 @@ def load_known_values(conn: Any, table: str, findings: Sequence[Any], ds: str,
     free_text = any(f.kind == "free_text" and f.strategy != "keep" for f in findings)
     if not columns or not free_text:  # nothing to look for, or nowhere to look
         return builder.build()
-    pairs = sql.SQL(", ").join(
-        sql.SQL("({}, b.{}::text)").format(sql.Literal(i), sql.Identifier(column))
+    per_column = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {index} AS c, v FROM (SELECT DISTINCT b.{col}::text AS v FROM {tbl} AS b "
+                "WHERE b._atlas_logical_date = %(ds)s) AS d{index} WHERE v IS NOT NULL AND v <> ''").format(
+            index=sql.Literal(i), col=sql.Identifier(column), tbl=sql.Identifier("bronze", table))
         for i, (column, _) in enumerate(columns)
     )
-    query = sql.SQL(
-        "SELECT DISTINCT u.c, u.v FROM {tbl} AS b CROSS JOIN LATERAL (VALUES {pairs}) AS u(c, v) "
-        "WHERE b._atlas_logical_date = %s AND u.v IS NOT NULL AND u.v <> ''"
-    ).format(tbl=sql.Identifier("bronze", table), pairs=pairs)
+    query = per_column
     with conn.cursor(name=f"atlas_known_values_{table}") as cur:
         cur.itersize = fetch_rows
-        cur.execute(query, (ds,))
+        cur.execute(query, {"ds": ds})
         while rows := cur.fetchmany(fetch_rows):
+            by_column: dict[int, list[str]] = {}
             for index, value in rows:
-                builder.add(columns[index][1], value)
+                by_column.setdefault(index, []).append(value)
+            for index, values in by_column.items():
+                builder.add_many(columns[index][1], values)
     return builder.build()

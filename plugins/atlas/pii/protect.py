@@ -77,7 +77,6 @@ class Protector:
         self.scan_options = scan_options
         self.known_values = known_values
         self.anonymizer = anonymizer
-        self.known_spans = 0
         self._scanner: TextScanner | None = None
         self._open = False
 
@@ -111,7 +110,7 @@ class Protector:
         if self._scanner is None:
             from atlas.pii.scanner import TextScanner
 
-            self._scanner = TextScanner(self.scan_options)
+            self._scanner = TextScanner(self.scan_options, known_values=self.known_values)
             if self._open:
                 self._scanner.__enter__()
         return self._scanner
@@ -119,23 +118,14 @@ class Protector:
     def summary(self) -> dict[str, int]:
         """Counts for logs and XCom: texts scanned, worker batches, known-value spans (no values)."""
         out = dict(self._scanner.summary()) if self._scanner is not None else {}
-        out["known_value_spans"] = self.known_spans
+        out["known_value_spans"] = out.get("known_value_spans", 0)
         if self.known_values is not None:
             out["known_values"] = len(self.known_values)
         return out
 
     def find_spans(self, texts: Sequence[str]) -> list[list[Span]]:
         """Sorted, non-overlapping spans per text: the detectors' and the known values', merged."""
-        from atlas.pii.scanner import resolve_overlaps
-
-        if self.known_values is None:
-            return self.scanner.scan(texts)
-        known = self.known_values.find(texts)
-        self.known_spans += sum(len(k) for k in known)
-        ranges = [[(s.start, s.end) for s in spans] for spans in known]
-        found = self.scanner.start(texts, known=ranges).result()  # NER skips words already known
-        return [resolve_overlaps([*spans, *extra]) if extra else spans
-                for spans, extra in zip(found, known, strict=True)]
+        return self.scanner.scan(texts)
 
     def protect_values(self, plan: ColumnPlan, values: Sequence[str | None]) -> list[str | None]:
         """One column's protected values (None stays None)."""

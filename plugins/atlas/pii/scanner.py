@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.pii.engine import ENTS_KEY, LABEL_TO_ENTITY, analyzer_engine, doc_text, needs_ner, run_ner, tokenize
 from atlas.pii.entities import (
@@ -29,6 +29,9 @@ from atlas.pii.entities import (
     PHONE_NUMBER,
     PLACE_NAME_KEY,
 )
+
+if TYPE_CHECKING:
+    from atlas.pii.known_values import KnownValues
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +89,24 @@ def default_n_process() -> int:
 _WORKER_SCANNER: TextScanner | None = None
 
 
-def _init_worker(options: ScanOptions) -> None:
-    """Worker set-up (once per worker process): the forked worker inherits the loaded model and
-    engine, builds its scanner from them, and leaves signals to their defaults (the parent's
-    task-runner handlers do not belong in a worker)."""
+def _init_worker(options: ScanOptions, known_values: KnownValues | None) -> None:
+    """Worker set-up (once per worker process): the forked worker inherits the loaded model,
+    engine and known-value index, builds its scanner from them, and leaves signals to their
+    defaults (the parent's task-runner handlers do not belong in a worker)."""
     import signal
 
     global _WORKER_SCANNER
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SCANNER = TextScanner(options)
+    _WORKER_SCANNER = TextScanner(options, known_values=known_values)
 
 
-Ranges = list[tuple[int, int]]  # character ranges of a text already known to be PII
-
-
-def _scan_batch(texts: list[str], context: list[str] | None,
-                known: list[Ranges] | None = None) -> tuple[int, list[list[Span]]]:
+def _scan_batch(texts: list[str], context: list[str] | None) -> tuple[int, list[list[Span]], int]:
     if _WORKER_SCANNER is None:
         raise RuntimeError("PII scan worker was not initialised")
-    return os.getpid(), _WORKER_SCANNER.scan_serial(texts, context=context, known=known)
+    before = _WORKER_SCANNER.stats.known_value_spans
+    spans = _WORKER_SCANNER.scan_serial(texts, context=context)
+    return os.getpid(), spans, _WORKER_SCANNER.stats.known_value_spans - before
 
 
 class ScanPool:
@@ -114,15 +115,16 @@ class ScanPool:
     :meth:`close`, which waits for running batches and joins every worker. Nothing is ever
     terminated while it may hold a lock."""
 
-    def __init__(self, options: ScanOptions, processes: int) -> None:
+    def __init__(self, options: ScanOptions, processes: int, known_values: KnownValues | None = None) -> None:
         self.options = options
         self.processes = processes
+        self.known_values = known_values
         self._executor: Any = None
         self.broken = False
         self.batches = 0
         self.worker_pids: set[int] = set()
 
-    def submit(self, texts: list[str], context: list[str] | None, known: list[Ranges] | None = None) -> Any:
+    def submit(self, texts: list[str], context: list[str] | None) -> Any:
         """A future of (worker pid, spans); None when no worker process can be started here."""
         if self.broken:
             return None
@@ -136,9 +138,9 @@ class ScanPool:
                     return None
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes, mp_context=multiprocessing.get_context("fork"),
-                    initializer=_init_worker, initargs=(self.options,),
+                    initializer=_init_worker, initargs=(self.options, self.known_values),
                 )
-            future = self._executor.submit(_scan_batch, texts, context, known)
+            future = self._executor.submit(_scan_batch, texts, context)
         except (AssertionError, OSError) as exc:  # no fork here, or a daemonic parent process
             log.info("PII scan stays in this process: %s", type(exc).__name__)
             self.broken = True
@@ -161,6 +163,7 @@ class ScanStats:
     texts: int = 0  # texts asked for, duplicates included
     scanned: int = 0  # distinct texts scanned (each once)
     cached: int = 0  # distinct texts answered from earlier calls
+    known_value_spans: int = 0  # spans of the table's own values found in the scanned texts
     parallel_batches: int = 0
     workers: int = 0
 
@@ -299,20 +302,20 @@ class PendingScan:
     """A scan in progress: batches may be running in worker processes; :meth:`result` waits."""
 
     def __init__(self, scanner: TextScanner, texts: Sequence[str], todo: list[str], context: list[str] | None,
-                 futures: list[Any] | None, known: list[Ranges] | None = None) -> None:
+                 futures: list[Any] | None) -> None:
         self.scanner, self.texts, self.todo, self.context, self.futures = scanner, texts, todo, context, futures
-        self.known = known
 
     def result(self) -> list[list[Span]]:
         scanner = self.scanner
         if self.futures is not None:
             spans: list[list[Span]] = []
             for future in self.futures:
-                pid, part = future.result()
+                pid, part, known = future.result()
                 scanner.pool_pids.add(pid)
+                scanner.stats.known_value_spans += known
                 spans.extend(part)
         else:
-            spans = scanner.scan_serial(self.todo, context=self.context, known=self.known)
+            spans = scanner.scan_serial(self.todo, context=self.context)
         found = dict(zip(self.todo, spans, strict=True))
         cache = scanner.cache_for(self.context)
         if len(cache) + len(found) > CACHE_LIMIT:
@@ -331,13 +334,18 @@ class TextScanner:
     Texts are normalised first (format characters removed, NFC; spans map back to the
     original). Each distinct text is scanned once per scanner (a bounded cache spans calls).
 
+    With ``known_values`` (the table's own structured values), their spans are found in every
+    text and merged with the detectors' spans before overlaps are resolved; NER skips the words
+    they cover.
+
     Used as a context manager (``with scanner:``), large batches go to worker processes that
-    are created once, on first need, and closed and joined when the block ends; outside such a
-    block everything runs in this process.
+    are created once, on first need, and closed and joined when the block ends (they match the
+    known values too); outside such a block everything runs in this process.
     """
 
-    def __init__(self, options: ScanOptions) -> None:
+    def __init__(self, options: ScanOptions, known_values: KnownValues | None = None) -> None:
         self.options = options
+        self.known_values = known_values
         self.engine = analyzer_engine(tuple(options.recognizers), tuple(options.languages))
         self.language = options.languages[0]
         supported = set(self.engine.get_supported_entities(self.language))
@@ -374,7 +382,7 @@ class TextScanner:
         if not self._pool_allowed or self.processes < 2 or distinct < 2 * PARALLEL_BATCH:
             return None
         if self._pool is None:
-            self._pool = ScanPool(self.options, self.processes)
+            self._pool = ScanPool(self.options, self.processes, self.known_values)
         return None if self._pool.broken else self._pool
 
     def cache_for(self, context: Sequence[str] | None) -> dict[str, list[Span]]:
@@ -402,24 +410,13 @@ class TextScanner:
         """Spans per text (same order); each list sorted and non-overlapping."""
         return self.start(texts, context=context).result()
 
-    def start(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
-              known: Sequence[Ranges] | None = None) -> PendingScan:
+    def start(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> PendingScan:
         """Start scanning ``texts``: distinct texts not seen before go to the worker processes
-        (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`.
-
-        ``known`` (aligned with ``texts``): character ranges already known to be PII (the table's
-        own values: names, addresses ...); NER skips the words inside them. The caller merges
-        those ranges with the spans found, so the protected text is the same whichever way a
-        name is found; a scanner must be given the same ranges for the same text every time
-        (its cache)."""
+        (inside ``with scanner:``, for large batches) or wait for :meth:`PendingScan.result`."""
         ctx = list(context) if context else None
         cache = self.cache_for(ctx)
         unique = list(dict.fromkeys(texts))
         todo = [t for t in unique if t not in cache]
-        todo_known: list[Ranges] | None = None
-        if known is not None:
-            ranges = dict(zip(texts, known, strict=True))
-            todo_known = [list(ranges[t]) for t in todo]
         self.stats.texts += len(texts)
         self.stats.cached += len(unique) - len(todo)
         self.stats.scanned += len(todo)
@@ -428,8 +425,7 @@ class TextScanner:
         if pool is not None:
             futures = []
             for i in range(0, len(todo), PARALLEL_BATCH):
-                future = pool.submit(todo[i : i + PARALLEL_BATCH], ctx,
-                                     todo_known[i : i + PARALLEL_BATCH] if todo_known is not None else None)
+                future = pool.submit(todo[i : i + PARALLEL_BATCH], ctx)
                 if future is None:  # workers cannot start here: everything in this process
                     for started in futures:
                         started.cancel()
@@ -438,27 +434,32 @@ class TextScanner:
                 futures.append(future)
             if futures is not None:
                 self.stats.parallel_batches += len(futures)
-        return PendingScan(self, texts, todo, ctx, futures, todo_known)
+        return PendingScan(self, texts, todo, ctx, futures)
 
-    def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
-                    known: Sequence[Ranges] | None = None) -> list[list[Span]]:
-        """Spans of distinct ``texts`` in this process (normalised first, offsets mapped back)."""
+    def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
+        """Spans of distinct ``texts`` in this process: the known values' spans (if any) and the
+        detectors' (on the normalised texts, offsets mapped back), merged."""
         from atlas.pii.normalize import normalize
 
+        known = self.known_values.find(texts) if self.known_values is not None else None
         views = [normalize(t) for t in texts]
-        # Known name ranges apply where normalising left the text as it was (same offsets).
-        ranges = [r if not v.changed else None for v, r in zip(views, known, strict=True)] if known else None
+        # Known ranges let NER skip words where normalising left the text as it was (same offsets).
+        ranges = ([[(s.start, s.end) for s in k] if k and not v.changed else None
+                   for v, k in zip(views, known, strict=True)] if known is not None else None)
         spans = self._scan_normalised([v.text for v in views], context=context, known=ranges)
         out = []
-        for view, found in zip(views, spans, strict=True):
+        for i, (view, found) in enumerate(zip(views, spans, strict=True)):
             if view.changed:
                 found = [Span(*view.original_span(s.start, s.end), s.entity, s.score, s.recognizer, s.place_name)
                          for s in found]
+            if known is not None and known[i]:
+                self.stats.known_value_spans += len(known[i])
+                found = resolve_overlaps([*found, *known[i]])
             out.append(found)
         return out
 
     def _scan_normalised(self, texts: Sequence[str], *, context: Sequence[str] | None = None,
-                         known: Sequence[Ranges | None] | None = None) -> list[list[Span]]:
+                         known: Sequence[list[tuple[int, int]] | None] | None = None) -> list[list[Span]]:
         from atlas.pii.recognizers.names import KNOWN_KEY, name_flags
 
         unique = list(texts)
