@@ -18,6 +18,8 @@ def test_installed_versions_are_the_tested_ones():
     ("presidio_analyzer.nlp_engine.SpacyNlpEngine", "_doc_to_nlp_artifact", ["self", "doc", "language"]),
     ("presidio_analyzer.AnalyzerEngine", "_enhance_using_context",
      ["self", "text", "raw_results", "nlp_artifacts", "recognizers", "context"]),
+    ("presidio_analyzer.RecognizerRegistry", "get_recognizers",
+     ["self", "language", "entities", "all_fields", "ad_hoc_recognizers"]),
 ])
 def test_presidio_methods_atlas_overrides_still_exist(owner, method, parameters):
     from importlib import import_module
