@@ -43,7 +43,7 @@ def _rows() -> str:
         local = other_phone[3:]
         note = (f"Case {i}: called {other_name} instead of the customer; their number "
                 f"{local[:2]} {local[2:4]} {local[4:6]} {local[6:]} was on file. Ticket T{i:06d}.")
-        lines.append(f'C{i:06d},"{name}",{phone},"{note}"')
+        lines.append(f'SWP{i:06d},"{name}",{phone},"{note}"')
     return "\n".join(lines) + "\n"
 
 
@@ -55,6 +55,7 @@ def _spec() -> TableSpec:
             {"name": "customer_id", "required": True}, {"name": "customer_name"},
             {"name": "phone_number"}, {"name": "notes"}]},
         "pii": {"columns": {
+            "customer_id": {"strategy": "pseudonymize"},
             "customer_name": {"strategy": "pseudonymize", "entity": "PERSON"},
             "phone_number": {"strategy": "pseudonymize", "entity": "PHONE_NUMBER"},
             "notes": {"strategy": "replace", "free_text": True},
@@ -117,3 +118,14 @@ def test_many_chunks_through_the_worker_pool_in_a_real_run(airflow_db, warehouse
                  if name in names or phone in phones or any(v in note for v in names | grouped))
     assert leaked == 0, f"{leaked} silver rows still hold raw names or phones"
     assert all("<PERSON>" in note and "<PHONE_NUMBER>" in note for _, _, note in rows)
+
+
+@pytest.fixture(autouse=True)
+def _drop_probe_tables(wh_conn):
+    """The probe's tables leave the shared warehouse when the test ends."""
+    yield
+    wh_conn.rollback()
+    with wh_conn.cursor() as cur:
+        for schema in ("bronze", "silver", "quarantine"):
+            cur.execute(f"DROP TABLE IF EXISTS {schema}.scan_workers_probe, {schema}.scan_workers_probe__stage")
+    wh_conn.commit()
