@@ -16,11 +16,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
 if TYPE_CHECKING:
+    from airflow.sdk import Connection, Context
+
     from atlas.config import TableSpec
 
 Event = Literal["failed", "recovered"]
@@ -63,7 +65,7 @@ class Alert:
     runbook: str | None = None
 
     @classmethod
-    def from_context(cls, context: Any, event: Event, runbook: str | None = None) -> Alert:
+    def from_context(cls, context: Context, event: Event, runbook: str | None = None) -> Alert:
         ti = context["ti"]
         run = context.get("dag_run")
         when = context.get("logical_date") or getattr(run, "logical_date", None) or getattr(run, "run_after", None)
@@ -118,7 +120,7 @@ class Alert:
         return f"<h3>{title}</h3><table>{rows}</table><p>{' · '.join(links)}</p>"
 
 
-def get_connection(conn_id: str) -> Any | None:
+def get_connection(conn_id: str) -> Connection | None:
     """The Airflow connection, or None when it is not defined anywhere (a cheap lookup)."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
@@ -129,7 +131,7 @@ def get_connection(conn_id: str) -> Any | None:
         return None
 
 
-def previous_run_failed(context: Any) -> bool:
+def previous_run_failed(context: Context) -> bool:
     """Whether this task ended FAILED in the DAG's previous run (so an alert went out)."""
     get_previous_ti = getattr(context["ti"], "get_previous_ti", None)
     previous = get_previous_ti() if get_previous_ti else None
@@ -149,7 +151,7 @@ class AtlasNotifier(BaseNotifier):
         super().__init__()
         self.conn_id, self.event, self.runbook = conn_id, event, runbook
 
-    def notify(self, context: Any) -> None:
+    def notify(self, context: Context) -> None:
         conn = get_connection(self.conn_id)
         if conn is None:
             self.log.info("%s alert skipped: connection %r is not configured", self.channel, self.conn_id)
@@ -160,7 +162,7 @@ class AtlasNotifier(BaseNotifier):
         self.send(alert, conn, context)
         self.log.info("%s alert sent: %s", self.channel, alert.subject)
 
-    def send(self, alert: Alert, conn: Any, context: Any) -> None:
+    def send(self, alert: Alert, conn: Connection, context: Context) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -178,7 +180,7 @@ class EmailAlert(AtlasNotifier):
         super().__init__(conn_id, event=event, runbook=runbook)
         self.to = list(to)
 
-    def send(self, alert: Alert, conn: Any, context: Any) -> None:
+    def send(self, alert: Alert, conn: Connection, context: Context) -> None:
         from airflow.providers.common.compat.sdk import conf
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
@@ -193,7 +195,7 @@ class SlackAlert(AtlasNotifier):
 
     channel = "slack"
 
-    def send(self, alert: Alert, conn: Any, context: Any) -> None:
+    def send(self, alert: Alert, conn: Connection, context: Context) -> None:
         from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
         SlackWebhookNotifier(slack_webhook_conn_id=self.conn_id, text=alert.text(),

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+    from airflow.sdk import Context
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "", "none"})
@@ -43,7 +47,7 @@ def partition_ds(key: str) -> str:
 class RunDateTemplating:
     """Operator mixin: :func:`fill_run_dates` before Airflow renders the template fields."""
 
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
         fill_run_dates(context)
         super().render_template_fields(context, jinja_env)  # type: ignore[misc]
 

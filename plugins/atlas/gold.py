@@ -21,10 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas import settings
 from atlas.errors import AtlasError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 SCHEMA_KEYS = ("silver", "gold")
@@ -122,7 +125,7 @@ def _parse_tables(name: str, path: Path, mtime_ns: int) -> ModelTables:
     return ModelTables(name, inputs, output)
 
 
-def run_model(conn: Any, sql: str, *, before_commit: Callable[[Any], None] | None = None) -> int:
+def run_model(conn: PgConnection, sql: str, *, before_commit: Callable[[PgConnection], None] | None = None) -> int:
     """Execute a rendered model script in one transaction, commit, return the built row count.
 
     ``before_commit(conn)`` runs inside the transaction after the script (the new table is
@@ -145,8 +148,8 @@ def run_model(conn: Any, sql: str, *, before_commit: Callable[[Any], None] | Non
 
 
 def build_model(
-    conn: Any, name: str, context: Mapping[str, Any], *, schemas: Mapping[str, str] | None = None,
-    before_commit: Callable[[Any], None] | None = None,
+    conn: PgConnection, name: str, context: Mapping[str, Any], *, schemas: Mapping[str, str] | None = None,
+    before_commit: Callable[[PgConnection], None] | None = None,
 ) -> int:
     """Render and run model ``name``; returns its row count."""
     return run_model(conn, render_model(name, context, schemas=schemas), before_commit=before_commit)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 
-def _rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def _rows(conn: PgConnection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
@@ -19,11 +22,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = 
     return [line.format(*headers), line.format(*("-" * w for w in widths))] + [line.format(*r) for r in cells]
 
 
-def _exists(conn: Any, qualified: str) -> bool:
+def _exists(conn: PgConnection, qualified: str) -> bool:
     return _rows(conn, "SELECT to_regclass(%s) IS NOT NULL", (qualified,))[0][0]
 
 
-def layer_counts(conn: Any, table: str, ds: str) -> dict[str, int]:
+def layer_counts(conn: PgConnection, table: str, ds: str) -> dict[str, int]:
     metrics = dict(_rows(conn, "SELECT metric, value FROM atlas_meta.run_metrics WHERE table_name = %s "
                                "AND stage = 'silver' AND logical_date = %s", (table, ds)))
     landed = _rows(conn, "SELECT coalesce(sum(row_count + rejected_rows), 0), coalesce(sum(rejected_rows), 0) "
@@ -34,7 +37,7 @@ def layer_counts(conn: Any, table: str, ds: str) -> dict[str, int]:
             "duplicates": int(metrics.get("duplicates_removed", 0))}
 
 
-def summary(conn: Any, tables: Sequence[str], ds: str) -> str:
+def summary(conn: PgConnection, tables: Sequence[str], ds: str) -> str:
     """The demo's closing summary for ``tables`` on logical date ``ds``."""
     out = [f"Rows per layer ({ds})"]
     counts = {t: layer_counts(conn, t, ds) for t in tables}

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import TableSpec
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,13 @@ class ReprocessResult:
         return self.silver_after - self.silver_before
 
 
-def _count(conn: Any, sql: str, ds: str) -> int:
+def _count(conn: PgConnection, sql: str, ds: str) -> int:
     with conn.cursor() as cur:
         cur.execute(sql, (ds,))
         return int(cur.fetchone()[0])
 
 
-def reprocess(conn: Any, spec: TableSpec, ds: str, run_id: str, protect: Any = None) -> ReprocessResult:
+def reprocess(conn: PgConnection, spec: TableSpec, ds: str, run_id: str, protect: Any = None) -> ReprocessResult:
     """Rebuild the date's silver slice from bronze; ``protect`` defaults to the audited PII policy."""
     from contextlib import ExitStack
 

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from atlas.config import TableSpec
 
 Kind = Literal["transient", "permanent", "unknown"]
@@ -126,7 +128,7 @@ class AtlasRetryPolicy(RetryPolicy):
         return timedelta(seconds=min(seconds, self.max_delay.total_seconds()))
 
     def evaluate(self, exception: BaseException, try_number: int, max_tries: int,
-                 context: Any = None) -> RetryDecision:
+                 context: Context | None = None) -> RetryDecision:
         kind = classify(exception)
         name = type(exception).__name__
         if kind == "permanent":

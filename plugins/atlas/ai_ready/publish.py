@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import atlas
 from atlas.ai_ready import lake, tables
@@ -29,6 +29,9 @@ from atlas.ai_ready.manifest import Manifest
 from atlas.config import AiReadySpec
 from atlas.errors import AtlasError
 
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
+
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_ROW_GROUP_ROWS = 100_000
@@ -36,7 +39,7 @@ MAX_NAME = 52  # "<name>__next_pkey" must fit PostgreSQL's 63 characters
 
 
 def publish_ai_ready(
-    conn: Any,
+    conn: PgConnection,
     spec: AiReadySpec,
     lake_root: str,
     hmac_key: bytes,
@@ -78,7 +81,7 @@ def publish_ai_ready(
     return manifest
 
 
-def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: str, version: str,
+def _publish(conn: PgConnection, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: str, version: str,
              chunk_size: int, row_group_size: int, max_categories: int,
              before_publish: Callable[..., None] | None) -> Manifest:
     with conn.cursor() as cur:
@@ -120,7 +123,8 @@ def _publish(conn: Any, spec: AiReadySpec, root: Any, hmac_key: bytes, run_id: s
     return manifest
 
 
-def _load(conn: Any, plan: FeaturePlan, staging: str, hmac_key: bytes, chunk_size: int, spool_dir: str) -> None:
+def _load(conn: PgConnection, plan: FeaturePlan, staging: str, hmac_key: bytes, chunk_size: int,
+          spool_dir: str) -> None:
     """Stream the source through the transform into the staging table, ``chunk_size`` rows at a time."""
     chunks = tables.copy_out(conn, plan.source_select(), plan.source_schema(), chunk_size, spool_dir)
     with conn.cursor() as cur:
@@ -147,7 +151,7 @@ def _created_with() -> tuple[tuple[str, str], ...]:
 
 
 @contextmanager
-def _dataset_lock(conn: Any, name: str) -> Iterator[None]:
+def _dataset_lock(conn: PgConnection, name: str) -> Iterator[None]:
     """Serialize publishes of one dataset (session advisory lock, taken outside the snapshot)."""
     from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 

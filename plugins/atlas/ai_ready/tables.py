@@ -19,6 +19,7 @@ from atlas.ai_ready.features import quote_ident as _q
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from psycopg2.extensions import connection as PgConnection
 
     from atlas.ai_ready.manifest import Manifest
 
@@ -65,7 +66,7 @@ def add_key(cur: Any, name: str) -> None:
         raise AiReadySourceError(f"{name}: the source key is not unique") from None
 
 
-def copy_out(conn: Any, query: str, schema: pa.Schema, batch_rows: int, spool_dir: str) -> Iterator[pa.Table]:
+def copy_out(conn: PgConnection, query: str, schema: pa.Schema, batch_rows: int, spool_dir: str) -> Iterator[pa.Table]:
     """Rows of ``query`` as Arrow tables of exactly ``batch_rows`` rows (the last may be shorter)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import TableSpec
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 MAX_DATES = 120
 MAX_REASONS = 25
 SILVER_METRICS = ("bronze_rows", "silver_rows", "quarantined_rows", "duplicates_removed", "superseded_rows")
 
 
-def _rows(conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+def _rows(conn: PgConnection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
@@ -48,7 +51,7 @@ LIMIT %(limit)s
 """
 
 
-def dates_with_data(conn: Any, table: str, limit: int = MAX_DATES) -> list[str]:
+def dates_with_data(conn: PgConnection, table: str, limit: int = MAX_DATES) -> list[str]:
     """Logical dates Atlas recorded anything for, newest first."""
     return [d.isoformat() for (d,) in _rows(conn, DATES, {"table": table, "limit": limit})]
 
@@ -73,7 +76,7 @@ WHERE table_name = %(table)s AND stage = 'silver' AND logical_date = %(ds)s
 """
 
 
-def layers(conn: Any, table: str, ds: str) -> dict[str, Any]:
+def layers(conn: PgConnection, table: str, ds: str) -> dict[str, Any]:
     """Rows per layer for the date and whether they reconcile.
 
     ``landed`` = loaded into bronze + malformed (quarantined at ingest); bronze = silver +
@@ -115,7 +118,7 @@ def layers(conn: Any, table: str, ds: str) -> dict[str, Any]:
             "rule_violations": rule_violations, "run_ids": runs}
 
 
-def quarantine(conn: Any, table: str, ds: str, limit: int = MAX_REASONS) -> dict[str, Any]:
+def quarantine(conn: PgConnection, table: str, ds: str, limit: int = MAX_REASONS) -> dict[str, Any]:
     """Quarantined rows of the date by stage, rule and reason (largest first), with the command
     that rebuilds the date's silver slice from bronze once the cause is fixed."""
     reasons: list[dict[str, Any]] = []
@@ -140,7 +143,7 @@ FROM atlas_meta.pii_findings WHERE table_name = %s AND logical_date = %s
 """
 
 
-def pii(conn: Any, spec: TableSpec, ds: str) -> dict[str, Any]:
+def pii(conn: PgConnection, spec: TableSpec, ds: str) -> dict[str, Any]:
     """PII findings per column, in the table's column order: what was found and how it is protected."""
     order = {name: i for i, name in enumerate(spec.table_schema.column_names)}
     columns = [{"column": c, "kind": kind, "entity_types": list(entities), "confidence": round(float(conf), 3),
@@ -175,7 +178,7 @@ ORDER BY (severity = 'fail' AND outcome IN ('fail', 'error')) DESC, layer, table
 """
 
 
-def quality(conn: Any, spec: TableSpec, ds: str, days: int) -> dict[str, Any]:
+def quality(conn: PgConnection, spec: TableSpec, ds: str, days: int) -> dict[str, Any]:
     """Scores of the day per layer and dimension, the daily trend over ``days`` days up to ``ds``
     (bronze and silver of the table), and every check that did not pass that day (gold included)."""
     params = {"table": spec.table, "models": list(spec.gold.models), "ds": ds, "days": days}
@@ -205,7 +208,7 @@ FROM atlas_meta.ai_ready_versions WHERE dataset = %s AND logical_date = %s ORDER
 """
 
 
-def outputs(conn: Any, spec: TableSpec, ds: str) -> dict[str, Any]:
+def outputs(conn: PgConnection, spec: TableSpec, ds: str) -> dict[str, Any]:
     """Gold models the table feeds (rows built for the date) and the AI-ready version published for it."""
     built = {model: (_num(rows), run_id) for model, rows, run_id in _rows(conn, GOLD, (ds, list(spec.gold.models)))}
     gold = [{"model": m, "table": f"gold.{m}", "rows": built.get(m, (None, None))[0],
@@ -227,7 +230,7 @@ UNION SELECT run_id FROM atlas_meta.ai_ready_versions WHERE dataset = %(dataset)
 """
 
 
-def recorded_run_ids(conn: Any, spec: TableSpec, ds: str) -> list[str]:
+def recorded_run_ids(conn: PgConnection, spec: TableSpec, ds: str) -> list[str]:
     """Run ids whose results ``atlas_meta`` holds for the table and date."""
     params = {"table": spec.table, "ds": ds, "dataset": spec.ai_ready.name if spec.ai_ready else None}
     return sorted(r for (r,) in _rows(conn, RECORDED_RUNS, params))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from atlas.config import TableSpec
 from atlas.dashboard import queries
 from atlas.dashboard.params import SECTIONS
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 MARQUEZ_URL_ENV = "ATLAS_MARQUEZ_URL"
 LINEAGE_JOB_TASK = "build_silver"  # its graph reaches from the landed file to gold and AI-ready
@@ -35,7 +38,7 @@ def _openlineage_namespace() -> str:
         return "default"
 
 
-def resolve_date(conn: Any, spec: TableSpec, ds: str | None) -> tuple[str, list[str]]:
+def resolve_date(conn: PgConnection, spec: TableSpec, ds: str | None) -> tuple[str, list[str]]:
     """``ds``, or the latest date with data (today, UTC, when there is none); and the dates with data."""
     dates = queries.dates_with_data(conn, spec.table)
     if ds:
@@ -43,7 +46,7 @@ def resolve_date(conn: Any, spec: TableSpec, ds: str | None) -> tuple[str, list[
     return (dates[0] if dates else datetime.now(UTC).date().isoformat()), dates
 
 
-def day_report(conn: Any, session: Any, spec: TableSpec, ds: str | None, days: int,
+def day_report(conn: PgConnection, session: Any, spec: TableSpec, ds: str | None, days: int,
                sections: Iterable[str] = SECTIONS) -> dict[str, Any]:
     """The document for ``spec``'s table on ``ds`` (None: the latest date with data).
 

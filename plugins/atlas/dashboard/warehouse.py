@@ -11,7 +11,10 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 log = logging.getLogger(__name__)
 STATEMENT_TIMEOUT = "15s"
@@ -70,7 +73,7 @@ class SnapshotPool:
             raise
         self._give_back(conn)
 
-    def _give_back(self, conn: Any) -> None:
+    def _give_back(self, conn: PgConnection) -> None:
         try:
             self._idle.put_nowait(conn)
         except queue.Full:

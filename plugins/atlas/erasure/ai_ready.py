@@ -14,7 +14,7 @@ import dataclasses
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from atlas.ai_ready import lake
 from atlas.ai_ready.features import quote_ident
@@ -24,6 +24,7 @@ from atlas.config import AiReadySpec
 if TYPE_CHECKING:
     import pyarrow as pa
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
 
 
 def _matches(path: ObjectStoragePath, row_keys: pa.Array) -> int:
@@ -103,7 +104,7 @@ def rewrite_version(root: ObjectStoragePath, folder: ObjectStoragePath, row_keys
     return removed, len(ordered), updated
 
 
-def erase_from_dataset(conn: Any, dataset: AiReadySpec, root: ObjectStoragePath, row_keys: set[str],
+def erase_from_dataset(conn: PgConnection, dataset: AiReadySpec, root: ObjectStoragePath, row_keys: set[str],
                        request_id: str) -> dict[str, int]:
     """Remove ``row_keys`` from every lake version, ``ai_ready.<name>`` and the version rows."""
     import pyarrow as pa

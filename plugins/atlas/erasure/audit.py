@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.erasure.request import ErasureRequest
 
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
-def start(conn: Any, request_id: str, requested_at: datetime, requested_by: str, request: ErasureRequest,
+
+def start(conn: PgConnection, request_id: str, requested_at: datetime, requested_by: str, request: ErasureRequest,
           pseudonym: str) -> None:
     """Create the record (status running); a retry of the same request keeps its counts."""
     with conn.cursor() as cur:
@@ -45,7 +48,7 @@ def add_counts(cur: Any, request_id: str, section: str, name: str, counts: dict[
                 (json.dumps(stored, sort_keys=True), tables, request_id))
 
 
-def finish(conn: Any, request_id: str, status: str) -> None:
+def finish(conn: PgConnection, request_id: str, status: str) -> None:
     """Close the record: status, whether any layer held the subject, completion time."""
     with conn.cursor() as cur:
         cur.execute("SELECT counts FROM atlas_meta.erasure_requests WHERE request_id = %s", (request_id,))
@@ -57,7 +60,7 @@ def finish(conn: Any, request_id: str, status: str) -> None:
     conn.commit()
 
 
-def read(conn: Any, request_id: str) -> dict[str, Any]:
+def read(conn: PgConnection, request_id: str) -> dict[str, Any]:
     """The stored record as a dict (no raw key exists in it to return)."""
     with conn.cursor() as cur:
         cur.execute("SELECT request_id, requested_at, requested_by, table_name, key_column, subject_pseudonym, "

@@ -27,6 +27,7 @@ from atlas.errors import AtlasErasureError
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
 
 CHUNK_BYTES = 1 << 20
 WORK_SUFFIX = ".erasure"  # the rewrite is written beside the file, then moved over it
@@ -256,7 +257,7 @@ def archived_files(spec: TableSpec, lake_root: ObjectStoragePath) -> list[Object
     return [base / found[len(prefix):] for found in sorted(base.fs.find(base.path)) if found.startswith(prefix)]
 
 
-def landed_files(conn: Any, spec: TableSpec, landing_root: ObjectStoragePath) -> list[ObjectStoragePath]:
+def landed_files(conn: PgConnection, spec: TableSpec, landing_root: ObjectStoragePath) -> list[ObjectStoragePath]:
     """The landed files ingested into the table that are still there: only below the landing
     root or one of the table's ``source.allowed_roots`` (where a run may have read them)."""
     from airflow.sdk import ObjectStoragePath
@@ -288,7 +289,7 @@ def landed_files(conn: Any, spec: TableSpec, landing_root: ObjectStoragePath) ->
     return found
 
 
-def erase_from_files(conn: Any, spec: TableSpec, column: str, raw: str, lake_root: ObjectStoragePath,
+def erase_from_files(conn: PgConnection, spec: TableSpec, column: str, raw: str, lake_root: ObjectStoragePath,
                      landing_root: ObjectStoragePath) -> dict[str, int]:
     """Rewrite the table's archived and landed files without the subject; counts per kind.
 

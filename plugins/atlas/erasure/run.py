@@ -26,6 +26,7 @@ from atlas.pii.pseudonym import pseudonymize
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class ErasureReport:
                 "counts": self.counts, "message": self.message}
 
 
-def erase(conn: Any, specs: Mapping[str, TableSpec], request: ErasureRequest, *, hmac_key: bytes,
+def erase(conn: PgConnection, specs: Mapping[str, TableSpec], request: ErasureRequest, *, hmac_key: bytes,
           lake_root: ObjectStoragePath, landing_root: ObjectStoragePath, request_id: str, requested_by: str,
           requested_at: datetime | None = None) -> ErasureReport:
     """Erase the request's data subject everywhere; returns the audit record's report.
@@ -129,13 +130,14 @@ def erase(conn: Any, specs: Mapping[str, TableSpec], request: ErasureRequest, *,
     return report
 
 
-def _add(conn: Any, request_id: str, section: str, name: str, counts: dict[str, int]) -> None:
+def _add(conn: PgConnection, request_id: str, section: str, name: str, counts: dict[str, int]) -> None:
     with conn.cursor() as cur:
         audit.add_counts(cur, request_id, section, name, counts)
     conn.commit()
 
 
-def check(conn: Any, specs: Mapping[str, TableSpec], request: ErasureRequest, hmac_key: bytes) -> dict[str, int]:
+def check(conn: PgConnection, specs: Mapping[str, TableSpec], request: ErasureRequest,
+          hmac_key: bytes) -> dict[str, int]:
     """Where the subject is now (read-only): rows per place; empty after a complete erasure.
 
     Covers bronze, quarantine and silver of every table the request reaches, every gold and

@@ -8,12 +8,15 @@ every text column for the pseudonym: a gold model carries the key under any name
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.ai_ready.features import quote_ident
 from atlas.config import TableSpec
 from atlas.erasure.request import Target
 from atlas.schema import silver_types
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 LAYERS = ("bronze", "quarantine", "silver")
 TEXT_TYPES = ("text", "character varying", "character")
@@ -134,7 +137,7 @@ def gold_models_to_rebuild(cur: Any, targets: Sequence[Target], values: Sequence
     return [m for m in ordered if exists(cur, f"gold.{m}")]
 
 
-def rebuild_gold(conn: Any, specs: Mapping[str, TableSpec], models: Sequence[str],
+def rebuild_gold(conn: PgConnection, specs: Mapping[str, TableSpec], models: Sequence[str],
                  request_id: str) -> dict[str, dict[str, int]]:
     """Rebuild each model as of the date of its current build, from silver without the subject."""
     from atlas.gold import build_model

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 class PurgeExpiredOperator(AtlasOperator):
@@ -16,7 +19,7 @@ class PurgeExpiredOperator(AtlasOperator):
 
     ui_color = "#fee2e2"
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas import storage
         from atlas.context import logical_ds
         from atlas.maintenance.lineage import purge_outputs
@@ -47,7 +50,7 @@ class EraseSubjectOperator(AtlasOperator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(spec=None, **kwargs)  # type: ignore[arg-type]
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas import settings, storage
         from atlas.config import load_valid_specs
         from atlas.erasure import erase, validate_request

@@ -9,10 +9,13 @@ publishes the dataset once every input is in.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import AiReadySpec, TableSpec
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 class PublishAiReadyOperator(AtlasOperator):
@@ -23,7 +26,7 @@ class PublishAiReadyOperator(AtlasOperator):
         self.input_specs = dict(input_specs or {self.spec.table: self.spec})
         self.published_by = published_by
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from atlas import settings, storage

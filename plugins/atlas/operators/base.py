@@ -11,6 +11,8 @@ from atlas.config import TableSpec
 from atlas.settings import WAREHOUSE_CONN_ID
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from atlas.hooks.warehouse import WarehouseHook
 
 
@@ -34,10 +36,10 @@ class AtlasOperator(BaseOperator):
 
         return WarehouseHook(warehouse_conn_id=self.warehouse_conn_id)
 
-    def run(self, context: Any) -> Any:
+    def run(self, context: Context) -> Any:
         raise NotImplementedError
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Context) -> Any:
         import psycopg2
 
         from atlas.errors import AtlasDatabaseError
@@ -49,7 +51,7 @@ class AtlasOperator(BaseOperator):
         self.record_asset_events(context)
         return result
 
-    def record_asset_events(self, context: Any) -> None:
+    def record_asset_events(self, context: Context) -> None:
         """Tag this task's asset events (one per outlet, emitted by Airflow on success) with the
         logical date as partition key, so partitioned consumers line dates up."""
         if self.outlets:
@@ -109,7 +111,7 @@ class AtlasOperator(BaseOperator):
 
         return OperatorLineage(inputs=self.lineage_inputs, outputs=self.lineage_outputs)
 
-    def check_layer(self, context: Any, layer: str, spec: TableSpec | None = None) -> Any:
+    def check_layer(self, context: Context, layer: str, spec: TableSpec | None = None) -> Any:
         """Run and store the layer's Soda checks (of ``spec``, default the operator's); log the
         outcome table; return the report."""
         from atlas.context import logical_ds

@@ -10,10 +10,15 @@ guard the output.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import GoldSpec, TableSpec
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    import jinja2
+    from airflow.sdk import Context
+    from psycopg2.extensions import connection as PgConnection
 
 
 class BuildGoldOperator(AtlasOperator):
@@ -29,14 +34,14 @@ class BuildGoldOperator(AtlasOperator):
         self.input_specs = dict(input_specs or {self.spec.table: self.spec})
         self.sql_files = [f"gold/{m}.sql" for m in self.models]
 
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
         from atlas.context import logical_ds
 
         ds = logical_ds(context)  # a partitioned run's date is its (validated) partition key
         context["ds"], context["ds_nodash"] = ds, ds.replace("-", "")
         super().render_template_fields(context, jinja_env)
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from atlas.context import logical_ds
@@ -77,7 +82,7 @@ class ModelGuards:
     """The leak guard and detector check of each model, with the PII policy of every table it
     reads; the raw values of a set of input tables are read once for all models reading it."""
 
-    def __init__(self, conn: Any, specs: Mapping[str, TableSpec], ds: str) -> None:
+    def __init__(self, conn: PgConnection, specs: Mapping[str, TableSpec], ds: str) -> None:
         self.conn, self.specs, self.ds = conn, specs, ds
         self.raw: dict[tuple[str, ...], dict[str, Any]] = {}
 
@@ -90,7 +95,7 @@ class ModelGuards:
                             self.raw.setdefault(tables, {}))
 
 
-def require_inputs(conn: Any, inputs: Sequence[str], ds: str) -> None:
+def require_inputs(conn: PgConnection, inputs: Sequence[str], ds: str) -> None:
     """Fail unless every silver input was built for ``ds`` and passed its quality gate.
 
     The asset condition only starts a cross-table run when that holds; this catches a run

@@ -9,7 +9,10 @@ against the raw values of every input: :func:`input_sources` + :func:`guard_sour
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 # Kept (audited) or generalized (deliberately coarse: a birth year, a postal prefix) columns
 # may legitimately share values with other data; they are not direct identifiers.
@@ -22,7 +25,7 @@ def structured_pii_columns(findings: list[Any]) -> list[str]:
             and (f.kind != "none" or f.policy_source == "config")]
 
 
-def input_sources(conn: Any, tables: Iterable[str], ds: str) -> list[Any]:
+def input_sources(conn: PgConnection, tables: Iterable[str], ds: str) -> list[Any]:
     """The raw values each input table's date slice must not leak: its structured PII columns
     as detect_pii recorded them for ``ds`` (one LeakSource per table)."""
     from atlas.pii.leaks import LeakSource
@@ -32,7 +35,7 @@ def input_sources(conn: Any, tables: Iterable[str], ds: str) -> list[Any]:
             for table in tables]
 
 
-def guard_sources(conn: Any, sources: Sequence[Any], targets: Sequence[Any], raw: Any = None) -> None:
+def guard_sources(conn: PgConnection, sources: Sequence[Any], targets: Sequence[Any], raw: Any = None) -> None:
     """Fail the run if any raw value of ``sources`` appears in ``targets`` (names and counts only).
     Targets are ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`; ``raw``: the
     sources' values read before (:func:`atlas.pii.leaks.raw_values`)."""
@@ -44,7 +47,7 @@ def guard_sources(conn: Any, sources: Sequence[Any], targets: Sequence[Any], raw
         raise AtlasPiiLeakError(leak_message(leaks))
 
 
-def guard_leaks(conn: Any, table: str, columns: Sequence[str], targets: Sequence[Any], ds: str) -> None:
+def guard_leaks(conn: PgConnection, table: str, columns: Sequence[str], targets: Sequence[Any], ds: str) -> None:
     """Fail the run if any raw bronze value of ``table``'s ``columns`` for ``ds`` appears in ``targets``."""
     from atlas.pii.leaks import LeakSource
 
@@ -59,7 +62,7 @@ def slice_guard(spec: Any, findings: list[Any]) -> Any:
                           ignore=spec.table_schema.column_names)
 
 
-def guard_detectors(conn: Any, specs: Any, targets: Sequence[Any]) -> None:
+def guard_detectors(conn: PgConnection, specs: Any, targets: Sequence[Any]) -> None:
     """Fail the run if the PII detectors fire on a column of ``targets`` that should be PII-free
     (every column except those the tables' policies explicitly keep). ``specs``: the table spec,
     or the specs of every input of a cross-table model."""
@@ -86,7 +89,8 @@ def output_guard(sources: Sequence[Any], specs: Any, name: str,
 
     raw = {} if raw is None else raw
 
-    def check(conn: Any, relation: str | None = None, values: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
+    def check(conn: PgConnection, relation: str | None = None,
+              values: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
         target = LeakTarget(relation or name, name, values=tuple((label, tuple(v)) for label, v in values))
         if "values" not in raw:
             raw["values"] = raw_values(conn, sources)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 class DetectPiiOperator(AtlasOperator):
@@ -17,7 +20,7 @@ class DetectPiiOperator(AtlasOperator):
     :param warehouse_conn_id: Airflow connection of the warehouse.
     """
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.lineage import bronze_columns
         from atlas.pii import classify_columns

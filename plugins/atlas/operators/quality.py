@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 class CheckQualityOperator(AtlasOperator):
@@ -22,7 +25,7 @@ class CheckQualityOperator(AtlasOperator):
         super().__init__(**kwargs)
         self.layers = tuple(layers)
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas.lineage import bronze_columns, silver_columns
         from atlas.quality.lineage import dataset_facets
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.operators.base import AtlasOperator
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
 
 class BuildSilverOperator(AtlasOperator):
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.lineage import bronze_columns, column_lineage, silver_columns
         from atlas.operators.guards import slice_guard

@@ -42,6 +42,7 @@ from atlas.pii.normalize import Normalized, normalize, visual_variant
 
 if TYPE_CHECKING:
     import numpy as np
+    from psycopg2.extensions import connection as PgConnection
 
     from atlas.pii.scanner import Span
 
@@ -493,7 +494,7 @@ def dictionary_columns(findings: Sequence[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def load_known_values(conn: Any, table: str, findings: Sequence[Any], ds: str,
+def load_known_values(conn: PgConnection, table: str, findings: Sequence[Any], ds: str,
                       *, fetch_rows: int = 50_000) -> KnownValues:
     """The dictionary for ``table``'s bronze slice of ``ds``: the distinct raw values of its
     structured PII columns, read in one set-based query (a DISTINCT per column, so each

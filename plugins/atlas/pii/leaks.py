@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from psycopg2.extensions import connection as PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +338,7 @@ def _relation(qualified: str) -> Any:
     return sql.Identifier(*_split(qualified))
 
 
-def _columns(conn: Any, qualified: str, text_only: bool) -> list[str]:
+def _columns(conn: PgConnection, qualified: str, text_only: bool) -> list[str]:
     """Columns of a table (also a temporary or not yet committed one) in table order; [] when
     it does not exist."""
     with conn.cursor() as cur:
@@ -353,7 +354,7 @@ def _columns(conn: Any, qualified: str, text_only: bool) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def text_columns(conn: Any, qualified: str) -> list[str]:
+def text_columns(conn: PgConnection, qualified: str) -> list[str]:
     """Text-like data columns of ``schema.table`` ([] when it does not exist); ``_atlas_*``
     metadata columns are left out."""
     return [c for c in _columns(conn, qualified, text_only=True) if not c.startswith(META_PREFIX)]
@@ -369,7 +370,7 @@ def _filters(where: Mapping[str, str], *, indexed: bool = True) -> Any:
                                  for c, v in where.items()) if where else sql.SQL("true")
 
 
-def _page_span(conn: Any, qualified: str, where: Mapping[str, str]) -> tuple[int, int] | None:
+def _page_span(conn: PgConnection, qualified: str, where: Mapping[str, str]) -> tuple[int, int] | None:
     """First and last heap page that can hold rows matching ``where`` (None when there are none):
     the whole table without filters, else found through the filter (an index on a logical date)."""
     from psycopg2 import sql
@@ -388,7 +389,7 @@ def _page_span(conn: Any, qualified: str, where: Mapping[str, str]) -> tuple[int
     return int(first.strip("()").split(",")[0]), int(last.strip("()").split(",")[0])
 
 
-def _read_columns(conn: Any, qualified: str, columns: Sequence[str], where: Mapping[str, str],
+def _read_columns(conn: PgConnection, qualified: str, columns: Sequence[str], where: Mapping[str, str],
                   pages: int) -> Iterator[dict[str, list[str]]]:
     """The non-null values (as text) of ``columns`` of the rows matching ``where``, a range of
     ``pages`` heap pages at a time: each range is one TID range scan returning every column's
@@ -408,7 +409,7 @@ def _read_columns(conn: Any, qualified: str, columns: Sequence[str], where: Mapp
             yield {c: joined.split("\x1e") for c, joined in zip(columns, cur.fetchone(), strict=True) if joined}
 
 
-def raw_values(conn: Any, sources: Sequence[LeakSource], *, pages: int = READ_PAGES) -> RawValues:
+def raw_values(conn: PgConnection, sources: Sequence[LeakSource], *, pages: int = READ_PAGES) -> RawValues:
     """The raw values of ``sources`` (values equal to one of a source table's column names left out)."""
     ignore: set[str] = set()
     for source in sources:
@@ -424,7 +425,7 @@ def raw_values(conn: Any, sources: Sequence[LeakSource], *, pages: int = READ_PA
     return raw
 
 
-def find_leaks(conn: Any, sources: Sequence[LeakSource], targets: Sequence[str | LeakTarget], *,
+def find_leaks(conn: PgConnection, sources: Sequence[LeakSource], targets: Sequence[str | LeakTarget], *,
                raw: RawValues | None = None, pages: int = READ_PAGES) -> list[Leak]:
     """Every text column of ``targets`` holding raw values of the ``sources`` (exact or as a word).
 
@@ -454,7 +455,7 @@ def find_leaks(conn: Any, sources: Sequence[LeakSource], targets: Sequence[str |
 
 
 def sample_text_columns(
-    conn: Any, qualified: str, columns: Sequence[str] | None = None, size: int = 500
+    conn: PgConnection, qualified: str, columns: Sequence[str] | None = None, size: int = 500
 ) -> dict[str, list[str | None]]:
     """Up to ``size`` random rows of the text columns of ``schema.table``, drawn across the
     whole table (``ORDER BY random()``: one scan and a top-N sort), as column -> values."""
@@ -475,7 +476,7 @@ def sample_text_columns(
 
 
 def find_detector_hits(
-    conn: Any,
+    conn: PgConnection,
     target: str | LeakTarget,
     spec: Any,
     *,

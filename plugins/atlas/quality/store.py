@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas import settings
 from atlas.quality.model import CheckResult, QualityReport, score
 
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
+
 DDL_FILE = "quality.sql"
 
 
-def ensure_quality_tables(conn: Any) -> None:
+def ensure_quality_tables(conn: PgConnection) -> None:
     """Apply include/sql/ddl/quality.sql once per database (cheap no-op when already there)."""
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('atlas_meta.quality_scores'), to_regclass('atlas_meta.quality_daily_scores')")
@@ -21,7 +24,7 @@ def ensure_quality_tables(conn: Any) -> None:
     conn.commit()
 
 
-def store_report(conn: Any, report: QualityReport) -> None:
+def store_report(conn: PgConnection, report: QualityReport) -> None:
     """Replace the rows of every dataset in ``report`` for its layer and logical date; one transaction."""
     from psycopg2.extras import execute_values
 

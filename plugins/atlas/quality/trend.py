@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from atlas.quality.model import DIMENSIONS
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 QUERY = """
 SELECT day, dimension, score, checks, failed, warned
@@ -16,7 +19,7 @@ ORDER BY day
 """
 
 
-def fetch_trend(conn: Any, table: str, days: int) -> dict[str, dict[str, tuple[float, int, int, int]]]:
+def fetch_trend(conn: PgConnection, table: str, days: int) -> dict[str, dict[str, tuple[float, int, int, int]]]:
     """{day: {dimension: (score, checks, failed, warned)}} for the last ``days`` checked days."""
     from atlas.quality.store import ensure_quality_tables
 

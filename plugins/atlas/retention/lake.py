@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from atlas.config import TableSpec
 from atlas.retention.purge import Purge, record
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
 
 _DAY = r"(\d{4}-\d{2}-\d{2})"
 
@@ -61,7 +62,7 @@ class _Deleted:
             self.objects.append(url_of(folder))
 
 
-def _record_alone(conn: Any, purge: Purge, run_id: str) -> None:
+def _record_alone(conn: PgConnection, purge: Purge, run_id: str) -> None:
     """Record a purge of files in a transaction of its own (if it deleted anything)."""
     if purge.changed:
         with conn.cursor() as cur:
@@ -69,7 +70,7 @@ def _record_alone(conn: Any, purge: Purge, run_id: str) -> None:
         conn.commit()
 
 
-def purge_archive(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: str,
+def purge_archive(conn: PgConnection, spec: TableSpec, days: int, cutoff: date, run_id: str,
                   root: ObjectStoragePath) -> Purge:
     """Delete ``bronze/<table>/ingest_date=<day>/`` folders dated before ``cutoff``."""
     expired = [(d, f) for d, f in dated_folders(root / "bronze" / spec.table, "ingest_date")
@@ -83,7 +84,7 @@ def purge_archive(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: s
     return purge
 
 
-def purge_ai_ready(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: str,
+def purge_ai_ready(conn: PgConnection, spec: TableSpec, days: int, cutoff: date, run_id: str,
                    root: ObjectStoragePath) -> Purge | None:
     """Delete AI-ready versions dated before ``cutoff``: lake folders, then in one transaction
     their version rows, and ``ai_ready.<name>`` when the version it holds (the last published)

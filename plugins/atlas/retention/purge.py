@@ -11,6 +11,7 @@ from atlas.config import TableSpec
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def record(cur: Any, purge: Purge, run_id: str) -> None:
     )
 
 
-def purge_table(conn: Any, spec: TableSpec, ds: str, run_id: str, lake_root: ObjectStoragePath) -> list[Purge]:
+def purge_table(conn: PgConnection, spec: TableSpec, ds: str, run_id: str, lake_root: ObjectStoragePath) -> list[Purge]:
     """Purge every layer of ``spec`` with a period, as of ``ds``; returns one Purge per such layer.
 
     ``conn`` is a psycopg2 connection without an open transaction. Running it again for the same

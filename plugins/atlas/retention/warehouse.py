@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import TableSpec
 from atlas.retention.purge import Purge, record
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 
 def _exists(cur: Any, qualified: str) -> bool:
@@ -14,7 +17,7 @@ def _exists(cur: Any, qualified: str) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def purge_slices(conn: Any, spec: TableSpec, layer: str, days: int, cutoff: date, run_id: str) -> Purge:
+def purge_slices(conn: PgConnection, spec: TableSpec, layer: str, days: int, cutoff: date, run_id: str) -> Purge:
     """Delete the rows of ``<layer>.<table>`` whose logical date is before ``cutoff``, in one transaction.
 
     For silver, a row's logical date is that of the load that last wrote it, so a row still sent
@@ -47,7 +50,7 @@ def purge_slices(conn: Any, spec: TableSpec, layer: str, days: int, cutoff: date
     return purge
 
 
-def purge_gold(conn: Any, spec: TableSpec, days: int, cutoff: date, run_id: str) -> Purge:
+def purge_gold(conn: PgConnection, spec: TableSpec, days: int, cutoff: date, run_id: str) -> Purge:
     """Drop the table's gold models whose latest build (``as_of_date``) is before ``cutoff``.
 
     Gold models are rebuilt from silver as of each run's date, so a model in use is never older

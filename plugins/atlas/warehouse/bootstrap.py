@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from atlas import settings
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 SCHEMAS = ("bronze", "silver", "gold", "ai_ready", "quarantine", "atlas_meta")
 DDL_FILES = ("atlas_meta.sql", "quality.sql", "retention.sql")  # in order; each is idempotent
 
 
-def ensure_warehouse(conn: Any) -> None:
+def ensure_warehouse(conn: PgConnection) -> None:
     """Create schemas and ``atlas_meta`` tables if missing; commits."""
     ddl_dir = settings.include_dir() / "sql" / "ddl"
     with conn.cursor() as cur:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas import settings
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 ENV_CONN = "AIRFLOW_CONN_" + settings.WAREHOUSE_CONN_ID.upper()
 
@@ -17,7 +20,7 @@ def resolve_dsn(conn_id: str = settings.WAREHOUSE_CONN_ID) -> str:
     return WarehouseHook(warehouse_conn_id=conn_id).dsn
 
 
-def configure_session(conn: Any) -> None:
+def configure_session(conn: PgConnection) -> None:
     """Bound lock waits (``ATLAS_LOCK_TIMEOUT``, default 120s) and turn autocommit off: a swap
     blocked by a long reader fails with a retryable error instead of hanging the task."""
     with conn.cursor() as cur:

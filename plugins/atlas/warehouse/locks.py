@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 
 def ai_ready_lock_key(dataset: str) -> str:
@@ -13,7 +16,7 @@ def ai_ready_lock_key(dataset: str) -> str:
 
 
 @contextmanager
-def session_locks(conn: Any, keys: list[str]) -> Iterator[None]:
+def session_locks(conn: PgConnection, keys: list[str]) -> Iterator[None]:
     """Hold ``pg_advisory_lock(hashtext(key))`` for every key (sorted: no lock-order deadlocks).
 
     Session locks outlive the transactions run inside the block; ``conn`` must have no open

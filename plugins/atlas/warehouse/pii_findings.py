@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.config import TableSpec
 from atlas.warehouse.bulk_copy import quote_ident
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 FINDING_FIELDS = ("column", "kind", "entity_types", "confidence", "hit_rate", "rows_scanned",
                   "recognizers", "strategy", "policy_source")
 
 
-def sample_bronze(conn: Any, spec: TableSpec, ds: str, size: int) -> dict[str, list[str | None]]:
+def sample_bronze(conn: PgConnection, spec: TableSpec, ds: str, size: int) -> dict[str, list[str | None]]:
     """A deterministic sample across the whole slice (hash order, not the file's head)."""
     columns = list(spec.table_schema.column_names)
     select = ", ".join(quote_ident(c) for c in columns)
@@ -26,7 +29,7 @@ def sample_bronze(conn: Any, spec: TableSpec, ds: str, size: int) -> dict[str, l
     return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
 
 
-def store_findings(conn: Any, table: str, findings: Sequence[Any], run_id: str, ds: str) -> None:
+def store_findings(conn: PgConnection, table: str, findings: Sequence[Any], run_id: str, ds: str) -> None:
     """Replace the logical date's findings (no values are ever stored)."""
     with conn.cursor() as cur:
         cur.execute("DELETE FROM atlas_meta.pii_findings WHERE table_name = %s AND logical_date = %s", (table, ds))
@@ -43,7 +46,7 @@ def store_findings(conn: Any, table: str, findings: Sequence[Any], run_id: str, 
     conn.commit()
 
 
-def load_findings(conn: Any, table: str, ds: str) -> list[Any]:
+def load_findings(conn: PgConnection, table: str, ds: str) -> list[Any]:
     """Findings recorded by detect_pii for this logical date, as ColumnFinding objects."""
     from atlas.pii import ColumnFinding
 
