@@ -142,6 +142,10 @@ class AtlasNotifier(BaseNotifier):
     """Builds an :class:`Alert` from the context and sends it when the connection exists.
 
     Nothing is templated: the message comes from the context, so error text cannot inject Jinja.
+
+    :param conn_id: the Airflow connection of the channel; no connection, no alert.
+    :param event: ``failed`` (a task failed) or ``recovered`` (it succeeded after a failed run).
+    :param runbook: URL of the runbook the alert links to.
     """
 
     channel = "alert"
@@ -171,7 +175,13 @@ class AtlasNotifier(BaseNotifier):
 
 class EmailAlert(AtlasNotifier):
     """Email through ``SmtpNotifier``; sender from the connection's ``from_email`` extra, else
-    ``[email] from_email``, else ``Atlas <atlas@localhost>``."""
+    ``[email] from_email``, else ``Atlas <atlas@localhost>``.
+
+    :param conn_id: the SMTP connection.
+    :param to: the recipients.
+    :param event: ``failed`` or ``recovered``.
+    :param runbook: URL of the runbook the alert links to.
+    """
 
     channel = "email"
 
@@ -191,7 +201,12 @@ class EmailAlert(AtlasNotifier):
 
 
 class SlackAlert(AtlasNotifier):
-    """Slack message through ``SlackWebhookNotifier`` (connection type ``slackwebhook``)."""
+    """Slack message through ``SlackWebhookNotifier`` (connection type ``slackwebhook``).
+
+    :param conn_id: the Slack webhook connection.
+    :param event: ``failed`` or ``recovered``.
+    :param runbook: URL of the runbook the alert links to.
+    """
 
     channel = "slack"
 

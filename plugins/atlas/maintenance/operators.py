@@ -15,6 +15,9 @@ class PurgeExpiredOperator(AtlasOperator):
 
     Each layer commits with its ``atlas_meta.retention_purges`` row; every purged table or lake
     folder is an OpenLineage output with an ``atlas_purge`` facet (counts and dates).
+
+    :param spec: the table's spec (its ``retention`` periods).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
     """
 
     ui_color = "#fee2e2"
@@ -43,6 +46,9 @@ class EraseSubjectOperator(AtlasOperator):
     The params are read as plain values from the run's context, never rendered; the request is
     validated again here (a run created without the DAG's param schema cannot skip it). Not
     bound to one table: ``spec`` is None. Returns counts and the subject's pseudonym only.
+
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    :param kwargs: passed on to :class:`~atlas.operators.base.AtlasOperator` (no ``spec``).
     """
 
     ui_color = "#fde68a"

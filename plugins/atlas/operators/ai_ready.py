@@ -19,6 +19,21 @@ if TYPE_CHECKING:
 
 
 class PublishAiReadyOperator(AtlasOperator):
+    """Publishes the logical date's version of an AI-ready feature set: versioned Parquet and a
+    manifest in the lake, and the table ``ai_ready.<name>``; a rerun replaces the version.
+
+    The staged output is checked by the leak guard and the PII detectors, with the policy of
+    every table it is built from, before the lake version or the table changes. Skips when the
+    table has no dataset, or when another DAG (``published_by``) publishes it.
+
+    :param spec: the table's spec.
+    :param ai_ready: the dataset to publish here; ``None`` when this DAG does not publish one.
+    :param input_specs: the specs of the tables the dataset is built from, by table name;
+        default the table's own.
+    :param published_by: the DAG that publishes the table's dataset instead, named in the skip.
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
     def __init__(self, *, ai_ready: AiReadySpec | None, input_specs: Mapping[str, TableSpec] | None = None,
                  published_by: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -17,8 +17,18 @@ if TYPE_CHECKING:
 
 
 class AtlasOperator(BaseOperator):
-    """Runs ``run(context)``. Driver errors are re-raised as :class:`AtlasDatabaseError` without
-    their message (it can quote row values); whether to retry is the retry policy's decision."""
+    """Base of the Atlas stage operators: runs ``run(context)`` with a warehouse hook, collects
+    the OpenLineage inputs and outputs the stage appends, and on success tags the task's asset
+    events with the logical date as partition key.
+
+    Driver errors are re-raised as :class:`AtlasDatabaseError` without their message (it can
+    quote row values); whether to retry is the retry policy's decision.
+
+    :param spec: the table's spec (``None`` for an operator not bound to one table).
+    :param warehouse_conn_id: Airflow connection of the warehouse; the embedded PostgreSQL when
+        the connection is not configured.
+    :param kwargs: passed on to :class:`~airflow.sdk.BaseOperator`.
+    """
 
     ui_color = "#dbeafe"
 

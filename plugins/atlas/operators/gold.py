@@ -22,6 +22,23 @@ if TYPE_CHECKING:
 
 
 class BuildGoldOperator(AtlasOperator):
+    """Runs gold SQL models (``include/sql/gold/<model>.sql``, rendered by Airflow with the
+    run's date) for the logical date, then the layer's gold checks.
+
+    Every silver input must be built and have passed its quality gate for the date. Each model's
+    output goes through the leak guard and the PII detectors, with the policy of every table it
+    reads, inside its transaction and before it commits. Skips when no model reads only this
+    table's silver (a cross-table model has a DAG of its own).
+
+    :param spec: the table's spec.
+    :param models: the gold models to build, in order.
+    :param model_inputs: each model's input tables (``schema.table``), as read from its SQL;
+        default ``silver.<table>``.
+    :param input_specs: the specs of the tables the models read, by table name, whose PII
+        policies guard the output; default the table's own.
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
     template_fields = ("sql_files",)
     template_ext = (".sql",)
     template_fields_renderers = {"sql_files": "sql"}
@@ -80,7 +97,12 @@ class BuildGoldOperator(AtlasOperator):
 
 class ModelGuards:
     """The leak guard and detector check of each model, with the PII policy of every table it
-    reads; the raw values of a set of input tables are read once for all models reading it."""
+    reads; the raw values of a set of input tables are read once for all models reading it.
+
+    :param conn: the build's warehouse connection.
+    :param specs: the specs of every table the models read, by table name.
+    :param ds: the logical date whose raw values must not leak.
+    """
 
     def __init__(self, conn: PgConnection, specs: Mapping[str, TableSpec], ds: str) -> None:
         self.conn, self.specs, self.ds = conn, specs, ds

@@ -37,8 +37,12 @@ def input_sources(conn: PgConnection, tables: Iterable[str], ds: str) -> list[An
 
 def guard_sources(conn: PgConnection, sources: Sequence[Any], targets: Sequence[Any], raw: Any = None) -> None:
     """Fail the run if any raw value of ``sources`` appears in ``targets`` (names and counts only).
-    Targets are ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`; ``raw``: the
-    sources' values read before (:func:`atlas.pii.leaks.raw_values`)."""
+
+    :param conn: the stage's connection, before its commit.
+    :param sources: the raw values that must not leak (:class:`atlas.pii.leaks.LeakSource`).
+    :param targets: ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`.
+    :param raw: the sources' values read before (:func:`atlas.pii.leaks.raw_values`), else read here.
+    """
     from atlas.errors import AtlasPiiLeakError
     from atlas.pii.leaks import find_leaks, leak_message
 
@@ -64,8 +68,12 @@ def slice_guard(spec: Any, findings: list[Any]) -> Any:
 
 def guard_detectors(conn: PgConnection, specs: Any, targets: Sequence[Any]) -> None:
     """Fail the run if the PII detectors fire on a column of ``targets`` that should be PII-free
-    (every column except those the tables' policies explicitly keep). ``specs``: the table spec,
-    or the specs of every input of a cross-table model."""
+    (every column except those the tables' policies explicitly keep).
+
+    :param conn: the stage's connection, before its commit.
+    :param specs: the table spec, or the specs of every input of a cross-table model.
+    :param targets: ``schema.table`` names or :class:`atlas.pii.leaks.LeakTarget`.
+    """
     from atlas.errors import AtlasPiiLeakError
     from atlas.pii import find_detector_hits
 
@@ -83,8 +91,14 @@ def output_guard(sources: Sequence[Any], specs: Any, name: str,
     """Both guards for one output, as a hook for the transaction that publishes it:
     ``check(conn)`` reads table ``name``; ``check(conn, relation, values)`` reads ``relation`` (a
     staging table) and ``values`` ((label, values) published besides the cells, e.g. category
-    vocabularies) and reports them as ``name``. ``raw``: a dict shared by the guards of one task
-    (several models) so the sources' raw values are read once."""
+    vocabularies) and reports them as ``name``.
+
+    :param sources: the raw values that must not leak (from :func:`input_sources`).
+    :param specs: the table spec, or the specs of every input (their PII policies).
+    :param name: the published table the check reads and reports.
+    :param raw: a dict shared by the guards of one task (several models), so the sources' raw
+        values are read once.
+    """
     from atlas.pii.leaks import LeakTarget, raw_values
 
     raw = {} if raw is None else raw

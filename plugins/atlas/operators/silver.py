@@ -11,6 +11,16 @@ if TYPE_CHECKING:
 
 
 class BuildSilverOperator(AtlasOperator):
+    """Builds the logical date's slice of ``silver.<table>`` from bronze in one transaction:
+    validates and normalizes each row, protects the PII columns ``detect_pii`` recorded (known
+    values of the slice redacted in free text too), removes duplicates and merges the slice in;
+    rows breaking the rules go to ``quarantine.<table>`` with the reason. The leak guard sees
+    every chunk and runs before the commit, so a leak leaves the previous silver in place.
+
+    :param spec: the table's spec (columns, rules, keys and PII policy).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
     def run(self, context: Context) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.lineage import bronze_columns, column_lineage, silver_columns
