@@ -37,14 +37,14 @@ import random
 import re
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT))  # the held-out set and its span scoring: tests/pii/heldout_set.py
 
 LOCALES = ("da_DK", "da_DK", "en_US", "en_GB", "de_DE", "sv_SE")  # Danish weighted double
 PERSON, EMAIL, PHONE, CPR, IBAN, CARD, IP, LOCATION = (
@@ -314,38 +314,8 @@ ORDER_LABELS = {c: ("none", None) for c in (
 
 
 # ----------------------------------------------------------------------------- metrics
-@dataclass
-class SpanScore:
-    gold: Counter = field(default_factory=Counter)
-    recalled: Counter = field(default_factory=Counter)
-    predicted: Counter = field(default_factory=Counter)
-    correct: Counter = field(default_factory=Counter)
-
-    def add(self, note: Note, predicted: list[tuple[int, int, str]]) -> None:
-        covered = [False] * len(note.text)
-        for start, end, _ in predicted:
-            for i in range(start, end):
-                covered[i] = True
-        for start, end, entity in note.spans:
-            self.gold[entity] += 1
-            if all(covered[i] for i in range(start, end) if not note.text[i].isspace()):
-                self.recalled[entity] += 1
-        for start, end, entity in predicted:
-            self.predicted[entity] += 1
-            if any(start < g_end and g_start < end for g_start, g_end, _ in note.spans):
-                self.correct[entity] += 1
-
-    def recall(self, entity: str) -> float:
-        return self.recalled[entity] / self.gold[entity] if self.gold[entity] else float("nan")
-
-    def precision(self, entity: str | None = None) -> float:
-        if entity is None:
-            total = sum(self.predicted.values())
-            return sum(self.correct.values()) / total if total else float("nan")
-        return self.correct[entity] / self.predicted[entity] if self.predicted[entity] else float("nan")
-
-
-def print_span_scores(title: str, scores: dict[str, SpanScore]) -> None:
+def print_span_scores(title: str, scores: dict[str, Any]) -> None:
+    """Recall and precision per entity of each :class:`tests.pii.heldout_set.SpanScore`."""
     entities = [PERSON, EMAIL, PHONE, CPR, IBAN, CARD, IP, LOCATION]
     print(f"\n{title}")
     print(f"  {'entity':<14}" + "".join(f"{s + ' recall':>18}{s + ' prec':>16}" for s in scores))
@@ -508,7 +478,6 @@ def run_anonymizers(frame: Any, findings: list[Any], spec: Any, keys: Any) -> No
 
 def run_held_out(spec: Any, keys: Any, rows: int) -> None:
     """Recall and precision per entity on the held-out tables of tests/pii/heldout_set.py."""
-    sys.path.insert(0, str(ROOT))
     from atlas.pii import build_protector
     from atlas.pii.findings import ColumnFinding
     from atlas.pii.known_values import KnownValues
@@ -551,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from atlas.pii.keys import generate_keys
     from atlas.pii.scanner import ScanOptions, TextScanner
+    from tests.pii.heldout_set import SpanScore
 
     gen = Gen(args.seed)
     t0 = time.perf_counter()

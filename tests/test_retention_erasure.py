@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from atlas import settings
-from tests.dag_probe import cross_table_dags, probe_dag, run
+from tests.dag_probe import cross_table_dags, probe_dag, register, run
 from tests.helpers.atlas_home import AtlasHome, isolated_atlas_home
 
 pytestmark = pytest.mark.slow
@@ -40,20 +40,6 @@ PII_FIELDS = ("customer_name", "email_address", "phone_number", "cpr_number", "a
 
 
 # ---------------------------------------------------------------------------------------- setup
-
-
-def _register(dag: Any, tmp: Path) -> Any:
-    """Write a DAG to the metadata DB the way the DAG processor would (as tests/dag_probe.py does)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
-    folder = tmp / "dags"
-    folder.mkdir(exist_ok=True)
-    bag = DagBag(dag_folder=str(folder))
-    bag.bag_dag(dag)
-    DagBundlesManager().sync_bundles_to_db()
-    sync_bag_to_db(bag, "dags-folder", None)
-    return dag
 
 
 def _tables_dir(tmp: Path) -> Path:
@@ -291,7 +277,7 @@ def erasure(pipeline: dict[str, str], home: AtlasHome, specs: dict[str, Any], co
                    for layer in ("bronze", "quarantine", "silver") for table in TABLES},
         "row_keys_in_parquet": sum(1 for rows in _parquet_rows(lake).values() for r in rows if r[0] in row_keys),
     }
-    dag = _register(erasure_dag(specs), tmp)
+    dag = register(erasure_dag(specs), tmp)
     run_ = dag.test(logical_date=datetime.fromisoformat(D0).replace(tzinfo=UTC),
                     run_conf={"table": "customers", "key_column": "customer_id", "key_value": subject["key"]})
     ti = next(t for t in run_.get_task_instances() if t.task_id == "erase_subject")
@@ -447,7 +433,7 @@ def maintenance(erasure: dict[str, Any], specs: dict[str, Any], conn: Any, tmp: 
 
     lake = erasure["lake"]
     before = _state(conn, lake)
-    dag = _register(maintenance_dag(specs), tmp)
+    dag = register(maintenance_dag(specs), tmp)
     when = datetime.fromisoformat(D0).replace(tzinfo=UTC)
     first = dag.test(logical_date=when)
     after = _state(conn, lake)

@@ -157,17 +157,13 @@ def _dataset_lock(conn: PgConnection, name: str) -> Iterator[None]:
 
     if conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
         raise AtlasError("publish_ai_ready needs a connection without an open transaction")
+    from atlas.warehouse.locks import ai_ready_lock_key, session_locks
+
     autocommit = conn.autocommit
     conn.autocommit = False
-    key = f"atlas.ai_ready.{name}"
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
-    conn.commit()
     try:
-        yield
+        with session_locks(conn, [ai_ready_lock_key(name)]):
+            yield
     finally:
         if conn.closed == 0:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
-            conn.commit()
             conn.autocommit = autocommit

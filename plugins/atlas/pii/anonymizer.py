@@ -45,7 +45,26 @@ def _keys(params: dict[str, Any]) -> PiiKeys:
     return keys
 
 
-class KeyedPseudonym(Operator):
+class NamedAnonymizer(Operator):
+    """An anonymizing operator registered under its ``NAME``."""
+
+    NAME: str
+
+    def operator_name(self) -> str:
+        return self.NAME
+
+    def operator_type(self) -> OperatorType:
+        return OperatorType.Anonymize
+
+
+class KeyedOperator(NamedAnonymizer):
+    """An operator that needs the table's keys (``params["keys"]``, :class:`PiiKeys`)."""
+
+    def validate(self, params: dict[str, Any] | None = None) -> None:
+        _keys(params or {})
+
+
+class KeyedPseudonym(KeyedOperator):
     """``ps_`` + 32 hex characters of HMAC-SHA256 under the key: byte-identical to
     :func:`atlas.pii.pseudonym.pseudonymize`, so joins and stored data survive."""
 
@@ -55,15 +74,6 @@ class KeyedPseudonym(Operator):
         key = _keys(params or {}).hmac_key
         return TOKEN_PREFIX + hmac.digest(key, text.encode("utf-8"), "sha256").hex()[:TOKEN_HEX_CHARS]
 
-    def validate(self, params: dict[str, Any] | None = None) -> None:
-        _keys(params or {})
-
-    def operator_name(self) -> str:
-        return self.NAME
-
-    def operator_type(self) -> OperatorType:
-        return OperatorType.Anonymize
-
 
 @lru_cache(maxsize=8)
 def _fernet(keys: PiiKeys) -> Any:
@@ -72,7 +82,7 @@ def _fernet(keys: PiiKeys) -> Any:
     return MultiFernet([Fernet(k) for k in (keys.encryption_key, *keys.previous_encryption_keys)])
 
 
-class FernetEncrypt(Operator):
+class FernetEncrypt(KeyedOperator):
     """A Fernet token (AES-128-CBC + HMAC-SHA256), fresh per call, reversible with the key
     (``python -m atlas.pii.decrypt``)."""
 
@@ -80,15 +90,6 @@ class FernetEncrypt(Operator):
 
     def operate(self, text: str = "", params: dict[str, Any] | None = None) -> str:
         return _fernet(_keys(params or {})).encrypt(text.encode("utf-8")).decode("ascii")
-
-    def validate(self, params: dict[str, Any] | None = None) -> None:
-        _keys(params or {})
-
-    def operator_name(self) -> str:
-        return self.NAME
-
-    def operator_type(self) -> OperatorType:
-        return OperatorType.Anonymize
 
 
 def age_band(age: int) -> str:
@@ -104,7 +105,7 @@ def postal_prefix(value: str, length: int) -> str:
     return text[:keep] + "*" * (len(text) - keep)
 
 
-class Generalization(Operator):
+class Generalization(NamedAnonymizer):
     """``mode``: ``year`` (``1987-03-14`` -> ``1987``), ``age_band`` (-> ``30-39``, ages on
     ``reference_date``, default today) or ``prefix`` (``2100`` -> ``21**``, ``prefix_length``).
     A value that is no date under year/age_band gives ``""`` (NULL for a whole value)."""
@@ -130,12 +131,6 @@ class Generalization(Operator):
 
         if (params or {}).get("mode", "year") not in self.MODES:
             raise InvalidParamError(f"mode must be one of {self.MODES}")
-
-    def operator_name(self) -> str:
-        return self.NAME
-
-    def operator_type(self) -> OperatorType:
-        return OperatorType.Anonymize
 
 
 class KeepLastMask(Mask):

@@ -113,23 +113,18 @@ def purge_ai_ready(conn: PgConnection, spec: TableSpec, days: int, cutoff: date,
             _record_alone(conn, deleted.purge(spec.table, "ai_ready", days, cutoff), run_id)
             raise
         versions, rows, objects = set(deleted.dates), 0, list(deleted.objects)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s AND version < %s "
-                            "RETURNING version, row_count", (dataset.name, cut))
-                for version, count in cur.fetchall():
-                    versions.add(version)
-                    rows += count
-                cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-                if current is not None and current < cut and cur.fetchone()[0]:
-                    cur.execute(f"DROP TABLE {table}")
-                    objects.append(table)
-                purge = Purge(spec.table, "ai_ready", days, cut, tuple(sorted(versions)), rows, deleted.files,
-                              tuple(objects))
-                if purge.changed:
-                    record(cur, purge, run_id)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+        with conn, conn.cursor() as cur:  # commits, or rolls back on any error
+            cur.execute("DELETE FROM atlas_meta.ai_ready_versions WHERE dataset = %s AND version < %s "
+                        "RETURNING version, row_count", (dataset.name, cut))
+            for version, count in cur.fetchall():
+                versions.add(version)
+                rows += count
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+            if current is not None and current < cut and cur.fetchone()[0]:
+                cur.execute(f"DROP TABLE {table}")
+                objects.append(table)
+            purge = Purge(spec.table, "ai_ready", days, cut, tuple(sorted(versions)), rows, deleted.files,
+                          tuple(objects))
+            if purge.changed:
+                record(cur, purge, run_id)
     return purge
