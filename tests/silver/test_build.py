@@ -118,15 +118,14 @@ def test_newer_date_wins_and_older_rerun_does_not_overwrite(wh_conn, warehouse_d
 def test_reconciliation_catches_a_lost_row(wh_conn, spec, land, monkeypatch):
     table = spec.model_copy(update={"table": "orders_silver_loss"})
     ingest(wh_conn, table, land("2026-11-03", ROWS[:2]), "r", "2026-11-03")
-    real_copy = silver_build.copy_rows
+    real_copy = silver_build.copy_columns
 
-    def lossy_copy(cur, target, columns, rows):
-        rows = list(rows)
-        if target.startswith("silver.") and rows:
-            rows = rows[1:]  # a planted loss
-        return real_copy(cur, target, columns, rows)
+    def lossy_copy(cur, target, columns, values):
+        if target.startswith("silver.") and values and values[0]:
+            values = [column[1:] for column in values]  # a planted loss
+        return real_copy(cur, target, columns, values)
 
-    monkeypatch.setattr(silver_build, "copy_rows", lossy_copy)
+    monkeypatch.setattr(silver_build, "copy_columns", lossy_copy)
     with pytest.raises(AtlasReconciliationError, match="bronze has 2 rows"):
         build_silver(wh_conn, table, protect, "r", "2026-11-03")
     assert _rows(wh_conn, f"SELECT count(*) FROM silver.{table.table}") == [(0,)], "rolled back"

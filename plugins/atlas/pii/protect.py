@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from atlas.pii.scanner import ScanOptions, Span, TextScanner
 
 UNKNOWN_ENTITY = "PII"
+_TEXT_TYPES = frozenset({str, type(None)})  # cells :func:`as_text` returns as they are
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,9 @@ class Protector:
         for plan in self.plans:
             if plan.column not in frame.columns:
                 continue
-            values = [as_text(v) for v in frame[plan.column].tolist()]
+            values = frame[plan.column].tolist()
+            if not set(map(type, values)) <= _TEXT_TYPES:
+                values = [as_text(v) for v in values]
             out[plan.column] = pd.Series(self.protect_values(plan, values), index=frame.index, dtype=object)
         return out
 

@@ -21,7 +21,7 @@ from atlas.config import TableSpec
 from atlas.errors import AtlasReconciliationError
 from atlas.silver.row_rules import apply_row_rules
 from atlas.silver.validate import validate
-from atlas.warehouse.bulk_copy import copy_rows, quote_ident
+from atlas.warehouse.bulk_copy import copy_columns, quote_ident
 from atlas.warehouse.tables import SILVER_META, ensure_tables, silver_ddl, silver_types
 
 if TYPE_CHECKING:
@@ -72,9 +72,18 @@ def _read_bronze(conn: Any, spec: TableSpec, ds: str, chunk_rows: int) -> Any:
             yield pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def _frame_rows(frame: pd.DataFrame, columns: list[str]) -> list[list[object]]:
-    values = frame[columns].astype(object).where(frame[columns].notna(), None)
-    return values.values.tolist()
+def _frame_columns(frame: pd.DataFrame, columns: list[str]) -> list[list[object]]:
+    """The values of ``columns``, one list per column, missing ones (None, NaN, NA) as None."""
+    out = []
+    for name in columns:
+        values = frame[name]
+        cells = values.astype(object).tolist()
+        missing = values.isna().to_numpy()
+        if missing.any():
+            for i in missing.nonzero()[0].tolist():
+                cells[i] = None
+        out.append(cells)
+    return out
 
 
 def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, protect: Protect,
@@ -91,7 +100,7 @@ def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, pro
         guard.observe_output(f"silver.{spec.table}", valid, text)
     valid["_atlas_run_id"], valid["_atlas_logical_date"] = run_id, ds
     silver_cols = [*columns, "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
-    staged = copy_rows(cur, stage, silver_cols, _frame_rows(valid, silver_cols))
+    staged = copy_columns(cur, stage, silver_cols, _frame_columns(valid, silver_cols))
 
     rejected = checked.rejected.copy()
     if rejected.empty:
@@ -104,7 +113,7 @@ def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, pro
         reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
     q_cols = [*columns, "_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
               "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
-    quarantined = copy_rows(cur, f"quarantine.{spec.table}", q_cols, _frame_rows(rejected, q_cols))
+    quarantined = copy_columns(cur, f"quarantine.{spec.table}", q_cols, _frame_columns(rejected, q_cols))
     return staged, quarantined
 
 

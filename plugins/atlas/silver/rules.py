@@ -36,6 +36,11 @@ class Rule:
         """``frame`` holds the whole chunk for rules that need another column (e.g. a region hint)."""
         raise NotImplementedError
 
+    def apply_each(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        """The rule's reference definition, value by value; :meth:`apply` gives the same result
+        (column-wise where a rule has a fast path for values already in canonical form)."""
+        return self.apply(values, frame)
+
 
 def _clean(values: pd.Series) -> pd.Series:
     """Object dtype with ``None`` for missing (pandas otherwise infers NaN-based string dtypes)."""
@@ -54,6 +59,44 @@ def _map_present(values: pd.Series, func: object) -> tuple[pd.Series, pd.Series]
     mapped = _clean(mapped)
     invalid = present & mapped.isna()
     return mapped, invalid
+
+
+def _map_present_fast(values: pd.Series, func: object, canonical: re.Pattern[str]) -> tuple[pd.Series, pd.Series]:
+    """:func:`_map_present` for a ``func`` that returns every value fully matching ``canonical``
+    unchanged: those values are kept as they are (one C-level regex pass) and ``func`` runs only
+    on the distinct others."""
+    import numpy as np
+    import pandas as pd
+
+    array = values.to_numpy(dtype=object, copy=True)
+    present = pd.notna(array)
+    todo = present.copy()
+    if present.any():
+        todo[present] = np.fromiter(map(_no_match, map(canonical.fullmatch, array[present])), dtype=bool,
+                                    count=int(present.sum()))
+    if todo.any():
+        lookup = {v: func(v) for v in set(array[todo])}  # type: ignore[operator]
+        array[todo] = np.fromiter(map(lookup.__getitem__, array[todo]), dtype=object, count=int(todo.sum()))
+    mapped = _clean(pd.Series(array, index=values.index, dtype=object))
+    return mapped, pd.Series(present, index=values.index) & mapped.isna()
+
+
+_no_match = None.__class__.__instancecheck__  # fullmatch(...) is None
+
+
+def canonical_number(column: ColumnSpec) -> re.Pattern[str] | None:
+    """The text :func:`parse_integer`/:func:`parse_decimal` and :class:`Limits` return unchanged
+    for ``column``'s type, or None where there is no such simple form: integers without a sign on
+    zero and short enough for the type; numeric(p, s) with exactly s (1-6) decimals and at most
+    p - s integer digits, no leading zero."""
+    if column.type == "integer":
+        return re.compile(r"0|-?[1-9][0-9]{0,8}")  # < 2**31
+    if column.type == "bigint":
+        return re.compile(r"0|-?[1-9][0-9]{0,17}")  # < 2**63
+    if column.type == "numeric" and column.precision is not None and column.scale and 1 <= column.scale <= 6 \
+            and column.precision > column.scale:
+        return re.compile(rf"-?(?:0|[1-9][0-9]{{0,{column.precision - column.scale - 1}}})\.[0-9]{{{column.scale}}}")
+    return None
 
 
 class Required(Rule):
@@ -77,6 +120,35 @@ class TypeCast(Rule):
         return f"{self.column.name}: not a valid {self.column.type}"
 
     def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        kind = self.column.type
+        if kind in ("integer", "bigint", "numeric") and (canonical := canonical_number(self.column)):
+            return _map_present_fast(values, parse_decimal if kind == "numeric" else parse_integer, canonical)
+        if kind in ("date", "timestamp"):
+            return self._instants(values)
+        return self.apply_each(values, frame)
+
+    def _instants(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """Dates and timestamps formatted column-wise (NumPy's ISO form; ``strftime`` for years
+        outside 1000-9999, where the two differ)."""
+        import numpy as np
+        import pandas as pd
+
+        present = values.notna()
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+        naive = parsed.dt.tz_localize(None)
+        text = np.datetime_as_string(naive.to_numpy(), unit="D" if self.column.type == "date" else "s")
+        if self.column.type != "date":
+            text = np.char.add(text, "+0000")  # UTC, as strftime's %z gives it
+        out = pd.Series(text.astype(object), index=values.index, dtype=object)
+        out[parsed.isna()] = None
+        odd = parsed.notna() & ~naive.dt.year.between(1000, 9999)
+        if odd.any():
+            fmt = "%Y-%m-%d" if self.column.type == "date" else "%Y-%m-%dT%H:%M:%S%z"
+            out[odd] = parsed[odd].dt.strftime(fmt).astype(object)
+        out = _clean(out.where(present, None))
+        return out, present & out.isna()
+
+    def apply_each(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
         kind = self.column.type
@@ -118,6 +190,17 @@ class Limits(Rule):
                 f"and {NUMERIC_MAX_SCALE} after the decimal point)")
 
     def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        if canonical := canonical_number(self.column):  # within the type's limits by construction
+            return _map_present_fast(values, self._within, canonical)
+        return self.apply_each(values, frame)
+
+    def _within(self, value: str) -> str | None:
+        if self.column.type in self.INTEGER_BOUNDS:
+            low, high = self.INTEGER_BOUNDS[self.column.type]
+            return value if _integer_within(value, low, high) else None
+        return fit_numeric(value, self.column.precision, self.column.scale)
+
+    def apply_each(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         import pandas as pd
 
         if self.column.type in self.INTEGER_BOUNDS:
@@ -138,6 +221,14 @@ class KeyLength(Rule):
         return f"{self.column.name}: primary key value longer than {self.MAX_BYTES:,} bytes (too long to index)"
 
     def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        import pandas as pd
+
+        present = [v for v in values if v is not None]
+        if not present or max(map(len, present)) * 4 <= self.MAX_BYTES:  # no value can be too long
+            return values, pd.Series(False, index=values.index)
+        return self.apply_each(values, frame)
+
+    def apply_each(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         too_long = values.map(lambda v: v is not None and len(v) * 4 > self.MAX_BYTES
                               and len(v.encode("utf-8")) > self.MAX_BYTES)
         return values, too_long.astype(bool)
