@@ -189,3 +189,15 @@ def test_missing_values_in_every_form_stay_missing(keys):
     spec = PiiSpec(columns={"email": ColumnPolicy(strategy="pseudonymize")})
     out = build_protector(spec, [finding("email", "pseudonymize")], keys).protect(frame)
     assert out["email"].tolist()[1:] == [None, None]
+
+
+@pytest.mark.parametrize("strategy", ["pseudonymize", "redact"])
+def test_column_fast_paths_equal_the_operator_per_value(strategy, keys):
+    """Pseudonymize and redact protect a whole column without a call through the operator per
+    value; the result is the operator's, value for value."""
+    from atlas.pii.strategies import STRATEGIES, StrategyContext
+    from atlas.pii.strategies.base import Strategy
+
+    instance = STRATEGIES[strategy](StrategyContext(keys=keys, entity="PERSON"))
+    values = ["C000001", "C000002", None, "C000001", "", "  ", " C000003 ", "Ærø Ø", "x" * 3000]
+    assert instance.column(values) == Strategy.column(instance, values)
