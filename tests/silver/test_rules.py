@@ -176,7 +176,8 @@ TRICKY_INSTANTS = ["2026-06-30T06:37:38", "2026-06-30 06:37:38+02:00", "1969-12-
 
 @pytest.mark.parametrize(("kind", "extra", "values"), [
     ("integer", {}, TRICKY_NUMBERS), ("bigint", {}, TRICKY_NUMBERS), ("numeric", {}, TRICKY_NUMBERS),
-    ("numeric", {"precision": 12, "scale": 2}, TRICKY_NUMBERS), ("numeric", {"precision": 5, "scale": 3}, TRICKY_NUMBERS),
+    ("numeric", {"precision": 12, "scale": 2}, TRICKY_NUMBERS),
+    ("numeric", {"precision": 5, "scale": 3}, TRICKY_NUMBERS),
     ("numeric", {"precision": 3, "scale": 0}, TRICKY_NUMBERS),
     ("date", {}, TRICKY_INSTANTS), ("timestamp", {}, TRICKY_INSTANTS),
 ])
@@ -200,20 +201,38 @@ def test_validate_column_wise_equals_reference_on_a_mixed_chunk():
         "table": "t", "source": {"path": "t/*.csv"},
         "schema": {"primary_key": ["id"], "columns": [
             {"name": "id", "type": "text", "required": True, "pattern": r"^O\d{3}$"},
+            {"name": "code", "type": "text", "pattern": r"[A-Z]{2}"},
             {"name": "amount", "type": "numeric", "precision": 12, "scale": 2, "min": 0},
             {"name": "n", "type": "integer"},
             {"name": "at", "type": "timestamp", "required": True},
             {"name": "day", "type": "date"},
             {"name": "status", "type": "text", "allowed_values": ["a", "b"]}]}})
-    rows = [("O001", "10.50", "3", "2026-06-30T06:37:38", "2026-06-30", "a"),
-            (" O002 ", "-1.00", "3.0", "2026-06-30 06:37:38+02:00", "0999-01-01", "b"),
-            ("O003", "1e2", "x", "2026-02-30", None, "a"),
-            ("O004", "  ", "2147483648", "2026-06-30", "2026-06-30", "c"),
-            ("O005", "0.001", "-0", None, "2026-06-31", None),
-            ("bad", "12.3", "\t7", "2026-06-30T00:00:00", "2026-06-30", "a")]
-    frame = pd.DataFrame(rows, columns=["id", "amount", "n", "at", "day", "status"], dtype=object)
+    rows = [("O001", "DK", "10.50", "3", "2026-06-30T06:37:38", "2026-06-30", "a"),
+            (" O002 ", None, "-1.00", "3.0", "2026-06-30 06:37:38+02:00", "0999-01-01", "b"),
+            ("O003", "dk", "1e2", "x", "2026-02-30", None, "a"),
+            ("O004", "DKK", "  ", "2147483648", "2026-06-30", "2026-06-30", "c"),
+            ("O005", " SE", "0.001", "-0", None, "2026-06-31", None),
+            ("bad", "", "12.3", "\t7", "2026-06-30T00:00:00", "2026-06-30", "a")]
+    frame = pd.DataFrame(rows, columns=["id", "code", "amount", "n", "at", "day", "status"], dtype=object)
     frame["_atlas_source_file"], frame["_atlas_row_number"] = "f.csv", range(1, len(rows) + 1)
     fast, slow = validate(frame, spec), validate(frame, spec, reference=True)
     pd.testing.assert_frame_equal(fast.valid, slow.valid)
     pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
     assert len(fast.valid) and len(fast.rejected)
+
+
+def test_blank_to_none_strips_text_and_leaves_other_cells_as_the_plain_definition_does():
+    import numpy as np
+
+    from atlas.silver.validate import _blank_to_none, as_text_or_none
+
+    def plain(frame, columns):  # the definition, cell by cell
+        out = as_text_or_none(frame)
+        for name in columns:
+            out[name] = [v.strip() or None if isinstance(v, str) else v for v in out[name]]
+        return as_text_or_none(out)
+
+    frame = pd.DataFrame({"a": [" x ", "", None, "\u2003y\t"], "b": ["1", np.nan, " ", "z"],
+                          "c": [1, None, 3.5, pd.NA], "d": ["p", "q", "r", "s"],
+                          "_atlas_row_number": [1, 2, 3, 4]}, dtype=object)
+    pd.testing.assert_frame_equal(_blank_to_none(frame, ["a", "b", "c", "d"]), plain(frame, ["a", "b", "c", "d"]))

@@ -72,10 +72,15 @@ def _read_bronze(conn: Any, spec: TableSpec, ds: str, chunk_rows: int) -> Any:
             yield pd.DataFrame(rows, columns=columns, dtype=object)
 
 
-def _frame_columns(frame: pd.DataFrame, columns: list[str]) -> list[list[object]]:
-    """The values of ``columns``, one list per column, missing ones (None, NaN, NA) as None."""
+def _frame_columns(frame: pd.DataFrame, columns: list[str],
+                   constants: dict[str, object] | None = None) -> list[list[object]]:
+    """The values of ``columns``, one list per column, missing ones (None, NaN, NA) as None;
+    a column named in ``constants`` holds that value in every row."""
     out = []
     for name in columns:
+        if constants and name in constants:
+            out.append([constants[name]] * len(frame))
+            continue
         values = frame[name]
         cells = values.astype(object).tolist()
         missing = values.isna().to_numpy()
@@ -98,9 +103,9 @@ def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, pro
     if guard is not None:
         text = [c for c, sql_type in silver_types(spec).items() if sql_type == "text"]
         guard.observe_output(f"silver.{spec.table}", valid, text)
-    valid["_atlas_run_id"], valid["_atlas_logical_date"] = run_id, ds
+    run = {"_atlas_run_id": run_id, "_atlas_logical_date": ds}
     silver_cols = [*columns, "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
-    staged = copy_columns(cur, stage, silver_cols, _frame_columns(valid, silver_cols))
+    staged = copy_columns(cur, stage, silver_cols, _frame_columns(valid, silver_cols, run))
 
     rejected = checked.rejected.copy()
     if rejected.empty:
@@ -108,12 +113,12 @@ def _stage_chunk(cur: Any, spec: TableSpec, stage: str, frame: pd.DataFrame, pro
     rejected[columns] = protect(rejected[columns])
     if guard is not None:
         guard.observe_output(f"quarantine.{spec.table}", rejected, columns)
-    rejected["_atlas_stage"], rejected["_atlas_run_id"], rejected["_atlas_logical_date"] = "silver", run_id, ds
     for reason, count in rejected["_atlas_reason"].value_counts().items():
         reasons[str(reason)] = reasons.get(str(reason), 0) + int(count)
     q_cols = [*columns, "_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
               "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
-    quarantined = copy_columns(cur, f"quarantine.{spec.table}", q_cols, _frame_columns(rejected, q_cols))
+    quarantined = copy_columns(cur, f"quarantine.{spec.table}", q_cols,
+                               _frame_columns(rejected, q_cols, {**run, "_atlas_stage": "silver"}))
     return staged, quarantined
 
 

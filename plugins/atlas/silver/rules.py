@@ -252,6 +252,20 @@ class Pattern(Rule):
         return f"{self.column.name}: does not match pattern {self.column.pattern}"
 
     def apply(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        import numpy as np
+        import pandas as pd
+
+        array = values.to_numpy(dtype=object)
+        present = pd.notna(array)
+        if not set(map(type, array[present])) <= {str}:
+            return self.apply_each(values, frame)
+        pattern = re.compile(self.column.pattern or ".*")  # as pandas' str.fullmatch compiles it
+        bad = np.zeros(len(array), dtype=bool)
+        bad[present] = np.fromiter(map(_no_match, map(pattern.fullmatch, array[present])), dtype=bool,
+                                   count=int(present.sum()))
+        return values, pd.Series(bad, index=values.index)
+
+    def apply_each(self, values: pd.Series, frame: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
         matches = values.str.fullmatch(self.column.pattern or ".*")
         return values, values.notna() & ~matches.fillna(False).astype(bool)
 
