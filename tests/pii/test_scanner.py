@@ -56,6 +56,21 @@ def test_each_distinct_text_is_scanned_once_across_calls():
                                  "parallel_batches": 0, "workers": 0}
 
 
+def test_texts_answered_from_a_full_cache_keep_their_spans(monkeypatch):
+    """A call mixing cached and new texts when the cache is full: the eviction that makes room
+    for the new spans must not lose the cached ones this call returns (it raised KeyError, with
+    the text in the message, at a million customers)."""
+    from atlas.pii import scanner as scanner_module
+
+    monkeypatch.setattr(scanner_module, "CACHE_LIMIT", 8)
+    scanner = TextScanner(ScanOptions(recognizers=ALL_RECOGNIZERS, n_process=1))
+    old, new = _texts(8), _texts(4, start=100)
+    expected = scanner.scan(old)
+    mixed = scanner.scan(old + new)
+    assert mixed[:8] == expected
+    assert mixed[8:] == TextScanner(ScanOptions(recognizers=ALL_RECOGNIZERS, n_process=1)).scan(new)
+
+
 def test_duplicates_and_order_are_kept(scanner):
     texts = ["Ring 20 30 40 50", "nothing here", "Ring 20 30 40 50"]
     spans = scanner.scan(texts)

@@ -302,8 +302,9 @@ class PendingScan:
     """A scan in progress: batches may be running in worker processes; :meth:`result` waits."""
 
     def __init__(self, scanner: TextScanner, texts: Sequence[str], todo: list[str], context: list[str] | None,
-                 futures: list[Any] | None) -> None:
+                 futures: list[Any] | None, cached: dict[str, list[Span]] | None = None) -> None:
         self.scanner, self.texts, self.todo, self.context, self.futures = scanner, texts, todo, context, futures
+        self.cached = cached or {}  # spans the cache held at the start (it may evict them before the result)
 
     def result(self) -> list[list[Span]]:
         scanner = self.scanner
@@ -322,7 +323,7 @@ class PendingScan:
             for key in list(cache)[: len(cache) // 2 + len(found)]:
                 del cache[key]
         cache.update(found)
-        return [found[t] if t in found else cache[t] for t in self.texts]
+        return [found[t] if t in found else self.cached[t] for t in self.texts]
 
 
 class TextScanner:
@@ -416,7 +417,8 @@ class TextScanner:
         ctx = list(context) if context else None
         cache = self.cache_for(ctx)
         unique = list(dict.fromkeys(texts))
-        todo = [t for t in unique if t not in cache]
+        cached = {t: cache[t] for t in unique if t in cache}
+        todo = [t for t in unique if t not in cached]
         self.stats.texts += len(texts)
         self.stats.cached += len(unique) - len(todo)
         self.stats.scanned += len(todo)
@@ -434,7 +436,7 @@ class TextScanner:
                 futures.append(future)
             if futures is not None:
                 self.stats.parallel_batches += len(futures)
-        return PendingScan(self, texts, todo, ctx, futures)
+        return PendingScan(self, texts, todo, ctx, futures, cached)
 
     def scan_serial(self, texts: Sequence[str], *, context: Sequence[str] | None = None) -> list[list[Span]]:
         """Spans of distinct ``texts`` in this process: the known values' spans (if any) and the
