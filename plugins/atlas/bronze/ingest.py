@@ -14,6 +14,7 @@ from atlas import storage
 from atlas.bronze.readers import Batch, ReadStats, reader_for
 from atlas.config import TableSpec
 from atlas.errors import AtlasInputError, AtlasReconciliationError
+from atlas.schema import BRONZE_META, QUARANTINE_META, names
 from atlas.warehouse.bulk_copy import copy_text_stream, text_field
 from atlas.warehouse.tables import ensure_tables
 
@@ -73,10 +74,11 @@ def _already_ingested(cur: Any, table: str, checksum: str, ds: str) -> str | Non
     return row[0] if row else None
 
 
-QUARANTINE_COLUMNS = ("_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id", "_atlas_logical_date",
-                      "_atlas_source_file", "_atlas_row_number")  # the order of the spooled quarantine lines
-META_COLUMNS = ("_atlas_row_number", "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file",
-                "_atlas_source_checksum")
+#: The order of the spooled quarantine lines: quarantine's written metadata as atlas.schema states it.
+QUARANTINE_COLUMNS = names(QUARANTINE_META, written=True)
+#: Bronze's written metadata in the order each line carries it: the row number first, then run,
+#: date, file and checksum.
+META_COLUMNS = ("_atlas_row_number", *(n for n in names(BRONZE_META, written=True) if n != "_atlas_row_number"))
 
 
 class _FileLoad:
