@@ -19,6 +19,7 @@ from atlas.pii.pseudonym import pseudonymize
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from psycopg2.extensions import cursor as PgCursor
 
 MISSING = "__missing__"
 MAX_CATEGORIES = 256  # more distinct values suggests an identifier or free text, not a category
@@ -129,7 +130,7 @@ def assign_split(row_key: str, fractions: tuple[float, float, float]) -> str:
     return SPLITS[2]
 
 
-def build_plan(cur: Any, spec: AiReadySpec, max_categories: int = MAX_CATEGORIES) -> FeaturePlan:
+def build_plan(cur: PgCursor, spec: AiReadySpec, max_categories: int = MAX_CATEGORIES) -> FeaturePlan:
     """Check the source against the spec and compute statistics and vocabularies in SQL."""
     _check_columns(cur, spec)
     table = quote_table(spec.source)
@@ -158,7 +159,7 @@ def build_plan(cur: Any, spec: AiReadySpec, max_categories: int = MAX_CATEGORIES
     return plan
 
 
-def _categorical(cur: Any, table: str, name: str, used: set[str], limit: int) -> CategoricalFeature:
+def _categorical(cur: PgCursor, table: str, name: str, used: set[str], limit: int) -> CategoricalFeature:
     cur.execute(
         f"SELECT DISTINCT COALESCE({_q(name)}::text, '{MISSING}') COLLATE \"C\" AS v "
         f"FROM {table} ORDER BY v LIMIT {limit + 1}"
@@ -182,7 +183,7 @@ def _column_name(column: str, value: str, used: set[str]) -> str:
     return candidate
 
 
-def _check_columns(cur: Any, spec: AiReadySpec) -> None:
+def _check_columns(cur: PgCursor, spec: AiReadySpec) -> None:
     schema, table = spec.source.split(".")
     cur.execute(
         "SELECT column_name, data_type FROM information_schema.columns "

@@ -31,6 +31,7 @@ from atlas.errors import AtlasError
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK_ROWS = 50_000
@@ -132,7 +133,7 @@ def _load(conn: PgConnection, plan: FeaturePlan, staging: str, hmac_key: bytes, 
             tables.copy_in(cur, staging, plan.transform(chunk, hmac_key))
 
 
-def _source_run_id(cur: Any, source: str) -> str | None:
+def _source_run_id(cur: PgCursor, source: str) -> str | None:
     """The latest ``_atlas_run_id`` in the source (a gold table carries exactly one), if it has one."""
     schema, table = source.split(".")
     cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "

@@ -20,6 +20,7 @@ from atlas.ai_ready.features import quote_ident as _q
 if TYPE_CHECKING:
     import pyarrow as pa
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
     from atlas.ai_ready.manifest import Manifest
 
@@ -35,7 +36,7 @@ def staging_name(name: str) -> str:
     return f"{SCHEMA}.{_q(name + '__next')}"
 
 
-def create_next(cur: Any, name: str, plan: FeaturePlan) -> str:
+def create_next(cur: PgCursor, name: str, plan: FeaturePlan) -> str:
     """(Re)create the empty staging table ``ai_ready.<name>__next``; returns its qualified name."""
     staging = staging_name(name)
     body = ", ".join(f"{_q(column)} {SQL_TYPES[kind]} NOT NULL" for column, kind in plan.columns())
@@ -44,7 +45,7 @@ def create_next(cur: Any, name: str, plan: FeaturePlan) -> str:
     return staging
 
 
-def copy_in(cur: Any, staging: str, chunk: pa.Table) -> None:
+def copy_in(cur: PgCursor, staging: str, chunk: pa.Table) -> None:
     """COPY one feature chunk (CSV written by Arrow: exact round-trip floats)."""
     import pyarrow.csv as pacsv
 
@@ -55,7 +56,7 @@ def copy_in(cur: Any, staging: str, chunk: pa.Table) -> None:
     cur.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)", buffer)
 
 
-def add_key(cur: Any, name: str) -> None:
+def add_key(cur: PgCursor, name: str) -> None:
     """Primary key on ``row_key`` once loaded: one bulk index build that also proves the key unique."""
     from psycopg2 import errors
 
@@ -113,7 +114,7 @@ def split_query(staging: str, plan: FeaturePlan, split: str) -> str:
     return f"SELECT {columns} FROM {staging} WHERE split = '{split}' ORDER BY row_key"
 
 
-def swap(cur: Any, name: str) -> None:
+def swap(cur: PgCursor, name: str) -> None:
     """Replace ``ai_ready.<name>`` by the staging table (inside the caller's transaction)."""
     cur.execute(f"ANALYZE {staging_name(name)}")
     cur.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{_q(name)}")
@@ -121,7 +122,7 @@ def swap(cur: Any, name: str) -> None:
     cur.execute(f"ALTER INDEX {SCHEMA}.{_q(name + '__next_pkey')} RENAME TO {_q(name + '_pkey')}")
 
 
-def record_version(cur: Any, manifest: Manifest) -> None:
+def record_version(cur: PgCursor, manifest: Manifest) -> None:
     """Upsert the version row in ``atlas_meta.ai_ready_versions``."""
     cur.execute(
         """

@@ -20,6 +20,8 @@ from atlas.warehouse.tables import ensure_tables
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
+    from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class BronzeResult:
         }
 
 
-def _already_ingested(cur: Any, table: str, checksum: str, ds: str) -> str | None:
+def _already_ingested(cur: PgCursor, table: str, checksum: str, ds: str) -> str | None:
     """The other logical date this exact file was ingested for, if any."""
     cur.execute(
         "SELECT logical_date::text FROM atlas_meta.ingested_files "
@@ -105,7 +107,7 @@ class _FileLoad:
                 raise self._too_broken()
             yield batch.rows
 
-    def load(self, cur: Any, handle: Any) -> ReadStats:
+    def load(self, cur: PgCursor, handle: Any) -> ReadStats:
         table = self.spec.table
         with tempfile.SpooledTemporaryFile(1 << 23, mode="w+") as self.rejected:
             batches = self.reader.batches(handle, self.suffix)
@@ -139,7 +141,7 @@ class _FileLoad:
             + "; ".join(parts))
 
 
-def _load_file(cur: Any, spec: TableSpec, source: ObjectStoragePath, checksum: str,
+def _load_file(cur: PgCursor, spec: TableSpec, source: ObjectStoragePath, checksum: str,
                run_id: str, ds: str) -> ReadStats:
     """COPY one file's rows into bronze (one streamed COPY) and its malformed rows into quarantine;
     fail the file if more of it is malformed than the table allows."""
@@ -147,7 +149,7 @@ def _load_file(cur: Any, spec: TableSpec, source: ObjectStoragePath, checksum: s
         return _FileLoad(spec, source, checksum, run_id, ds).load(cur, handle)
 
 
-def ingest(conn: Any, spec: TableSpec, sources: Sequence[ObjectStoragePath], run_id: str,
+def ingest(conn: PgConnection, spec: TableSpec, sources: Sequence[ObjectStoragePath], run_id: str,
            ds: str, full_refresh: bool = False) -> BronzeResult:
     """Archive each file raw in the lake, then replace the logical date's bronze slice in one transaction.
 

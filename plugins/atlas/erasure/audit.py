@@ -16,6 +16,7 @@ from atlas.erasure.request import ErasureRequest
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 
 def start(conn: PgConnection, request_id: str, requested_at: datetime, requested_by: str, request: ErasureRequest,
@@ -34,7 +35,7 @@ def start(conn: PgConnection, request_id: str, requested_at: datetime, requested
     conn.commit()
 
 
-def add_counts(cur: Any, request_id: str, section: str, name: str, counts: dict[str, int]) -> None:
+def add_counts(cur: PgCursor, request_id: str, section: str, name: str, counts: dict[str, int]) -> None:
     """Add ``counts`` under ``section.name`` (inside the caller's transaction)."""
     cur.execute("SELECT counts, tables FROM atlas_meta.erasure_requests WHERE request_id = %s FOR UPDATE",
                 (request_id,))

@@ -8,7 +8,7 @@ every text column for the pseudonym: a gold model carries the key under any name
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from atlas.ai_ready.features import quote_ident
 from atlas.config import TableSpec
@@ -17,12 +17,13 @@ from atlas.schema import silver_types
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 LAYERS = ("bronze", "quarantine", "silver")
 TEXT_TYPES = ("text", "character varying", "character")
 
 
-def exists(cur: Any, qualified: str) -> bool:
+def exists(cur: PgCursor, qualified: str) -> bool:
     cur.execute("SELECT to_regclass(%s) IS NOT NULL", (qualified,))
     return bool(cur.fetchone()[0])
 
@@ -41,7 +42,7 @@ def _values(values: Sequence[str]) -> dict[str, str]:
     return {"raw": values[0], "pseudonym": values[1]}
 
 
-def count_rows(cur: Any, target: Target, values: Sequence[str]) -> dict[str, int]:
+def count_rows(cur: PgCursor, target: Target, values: Sequence[str]) -> dict[str, int]:
     """The subject's rows per layer of one table (0 where the table does not exist yet)."""
     counts = {}
     for layer in LAYERS:
@@ -54,7 +55,7 @@ def count_rows(cur: Any, target: Target, values: Sequence[str]) -> dict[str, int
     return counts
 
 
-def delete_rows(cur: Any, target: Target, values: Sequence[str]) -> dict[str, int]:
+def delete_rows(cur: PgCursor, target: Target, values: Sequence[str]) -> dict[str, int]:
     """Delete the subject's rows from every layer of one table (inside the caller's transaction)."""
     deleted = {}
     for layer in LAYERS:
@@ -67,7 +68,7 @@ def delete_rows(cur: Any, target: Target, values: Sequence[str]) -> dict[str, in
     return deleted
 
 
-def _text_columns(cur: Any, schema: str, table: str) -> list[str]:
+def _text_columns(cur: PgCursor, schema: str, table: str) -> list[str]:
     cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
                 "AND data_type = ANY(%s) ORDER BY ordinal_position", (schema, table, list(TEXT_TYPES)))
     return [c for (c,) in cur.fetchall()]
@@ -77,7 +78,7 @@ def _any_column_matches(columns: Iterable[str]) -> str:
     return " OR ".join(f"{quote_ident(c)} = ANY(%(values)s)" for c in columns)
 
 
-def tables_holding(cur: Any, schema: str, values: Sequence[str]) -> dict[str, int]:
+def tables_holding(cur: PgCursor, schema: str, values: Sequence[str]) -> dict[str, int]:
     """Tables of ``schema`` with rows holding one of ``values`` in a text column: {table: rows}."""
     cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
                 "AND table_type = 'BASE TABLE' ORDER BY 1", (schema,))
@@ -94,7 +95,7 @@ def tables_holding(cur: Any, schema: str, values: Sequence[str]) -> dict[str, in
     return found
 
 
-def ai_ready_source_keys(cur: Any, specs: Mapping[str, TableSpec], targets: Sequence[Target],
+def ai_ready_source_keys(cur: PgCursor, specs: Mapping[str, TableSpec], targets: Sequence[Target],
                          values: Sequence[str]) -> dict[str, set[str]]:
     """For each AI-ready dataset, the source key values of the rows that belong to the subject.
 
@@ -125,7 +126,7 @@ def ai_ready_source_keys(cur: Any, specs: Mapping[str, TableSpec], targets: Sequ
     return keys
 
 
-def gold_models_to_rebuild(cur: Any, targets: Sequence[Target], values: Sequence[str],
+def gold_models_to_rebuild(cur: PgCursor, targets: Sequence[Target], values: Sequence[str],
                            silver_changed: bool) -> list[str]:
     """Gold models holding the subject, plus the target tables' models when their silver changed."""
     from atlas.gold import model_names
@@ -160,7 +161,7 @@ def rebuild_gold(conn: PgConnection, specs: Mapping[str, TableSpec], models: Seq
     return rebuilt
 
 
-def remaining(cur: Any, targets: Sequence[Target], values: Sequence[str],
+def remaining(cur: PgCursor, targets: Sequence[Target], values: Sequence[str],
               row_keys: Mapping[str, set[str]]) -> dict[str, int]:
     """Rows that still hold the subject, per place (empty when the erasure is complete)."""
     left: dict[str, int] = {}

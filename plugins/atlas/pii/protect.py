@@ -20,7 +20,9 @@ from atlas.pii.values import as_text
 
 if TYPE_CHECKING:
     import pandas as pd
+    from psycopg2.extensions import connection as PgConnection
 
+    from atlas.config import PiiSpec
     from atlas.pii.known_values import KnownValues
     from atlas.pii.scanner import ScanOptions, Span, TextScanner
 
@@ -206,8 +208,8 @@ def build_protector(
                      anonymizer=anonymizer)
 
 
-def slice_protector(conn: Any, spec: Any, table: str, findings: Sequence[ColumnFinding], ds: str, keys: PiiKeys,
-                    **options: Any) -> Protector:
+def slice_protector(conn: PgConnection, spec: PiiSpec, table: str, findings: Sequence[ColumnFinding], ds: str,
+                    keys: PiiKeys, **options: Any) -> Protector:
     """:func:`build_protector` for one bronze slice, with the slice's known structured values
     loaded when the table has a protected free-text column (one read-only query)."""
     from atlas.pii.known_values import load_known_values

@@ -12,6 +12,7 @@ from atlas.config import TableSpec
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def period(spec: TableSpec, layer: str) -> int | None:
     return spec.retention.days(PERIOD_OF.get(layer, layer))
 
 
-def record(cur: Any, purge: Purge, run_id: str) -> None:
+def record(cur: PgCursor, purge: Purge, run_id: str) -> None:
     """Add the purge to ``atlas_meta.retention_purges`` (a retry of the same run adds up)."""
     cur.execute(
         """

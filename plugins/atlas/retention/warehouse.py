@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from atlas.config import TableSpec
 from atlas.retention.purge import Purge, record
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 
-def _exists(cur: Any, qualified: str) -> bool:
+def _exists(cur: PgCursor, qualified: str) -> bool:
     cur.execute("SELECT to_regclass(%s) IS NOT NULL", (qualified,))
     return bool(cur.fetchone()[0])
 

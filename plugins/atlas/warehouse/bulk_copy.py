@@ -6,7 +6,10 @@ import io
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as PgCursor
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # Characters that need escaping in COPY's text format (a block without them is joined as is).
@@ -24,7 +27,7 @@ def text_field(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+def copy_rows(cur: PgCursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     """COPY ``rows`` into ``table(columns)``; returns the number of rows sent."""
     buffer = io.StringIO()
     count = 0
@@ -58,7 +61,7 @@ def text_columns(columns: Iterable[Sequence[object]]) -> list[list[str]]:
     return out
 
 
-def copy_columns(cur: Any, table: str, columns: Sequence[str], values: Sequence[Sequence[object]]) -> int:
+def copy_columns(cur: PgCursor, table: str, columns: Sequence[str], values: Sequence[Sequence[object]]) -> int:
     """COPY column-wise ``values`` (one sequence per name in ``columns``, all the same length;
     None is NULL) into ``table(columns)``, the text built column by column (:func:`text_columns`)
     instead of field by field. Same rows as :func:`copy_rows` with the rows of these columns."""
@@ -71,7 +74,7 @@ def copy_columns(cur: Any, table: str, columns: Sequence[str], values: Sequence[
     return count
 
 
-def copy_text_lines(cur: Any, table: str, columns: Sequence[str], lines: Sequence[str]) -> int:
+def copy_text_lines(cur: PgCursor, table: str, columns: Sequence[str], lines: Sequence[str]) -> int:
     """COPY pre-formatted text-format lines (tab-separated, fields escaped with :func:`text_field`,
     no trailing newline) into ``table(columns)``. An empty field is NULL: bronze keeps no empty strings."""
     return copy_text_stream(cur, table, columns, iter([lines])) if lines else 0
@@ -137,7 +140,7 @@ class _LineStream:
         self.thread.join()
 
 
-def copy_text_stream(cur: Any, table: str, columns: Sequence[str], chunks: Iterator[Sequence[str]]) -> int:
+def copy_text_stream(cur: PgCursor, table: str, columns: Sequence[str], chunks: Iterator[Sequence[str]]) -> int:
     """One COPY of every chunk of pre-formatted text lines (see :func:`copy_text_lines`), streamed:
     PostgreSQL loads a chunk while the next one is produced. Returns the number of lines sent."""
     import psycopg2

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as PgCursor
 
 
-def record_stage_metrics(cur: Any, table: str, stage: str, metrics: Mapping[str, float], run_id: str,
+def record_stage_metrics(cur: PgCursor, table: str, stage: str, metrics: Mapping[str, float], run_id: str,
                          ds: str) -> None:
     """Replace ``stage``'s figures for ``table`` on ``ds`` (inside the caller's transaction)."""
     cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = %s AND logical_date = %s",
