@@ -191,6 +191,20 @@ class QualitySpec(_Model):
     )
 
 
+class SilverSpec(_Model):
+    """How the silver build splits a day's bronze slice across workers."""
+
+    partition_rows: int = Field(
+        default=250_000, ge=1,
+        description="bronze rows per partition of the silver build: each partition is validated and protected "
+                    "by its own mapped task (a worker each under the CeleryExecutor), then one task publishes "
+                    "them all in one transaction; a slice up to this size is one partition")
+    max_partitions: int = Field(
+        default=32, ge=1, le=1024,
+        description="upper bound on partitions per day (larger partitions beyond it); Airflow's max_map_length "
+                    "caps mapped tasks at 1024")
+
+
 class GoldSpec(_Model):
     models: tuple[Identifier, ...] = ()
 
@@ -278,6 +292,7 @@ class TableSpec(_Model):
     pii: PiiSpec = PiiSpec()
     quality: QualitySpec = QualitySpec()
     rules: tuple[RowRule, ...] = ()
+    silver: SilverSpec = SilverSpec()
     gold: GoldSpec = GoldSpec()
     ai_ready: AiReadySpec | None = None
     alerts: AlertSpec = AlertSpec()

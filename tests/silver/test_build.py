@@ -121,7 +121,7 @@ def test_reconciliation_catches_a_lost_row(wh_conn, spec, land, monkeypatch):
     real_copy = silver_build.copy_columns
 
     def lossy_copy(cur, target, columns, values):
-        if target.startswith("silver.") and values and values[0]:
+        if target == silver_build.Staging(table.table, "2026-11-03", 0).rows and values and values[0]:
             values = [column[1:] for column in values]  # a planted loss
         return real_copy(cur, target, columns, values)
 

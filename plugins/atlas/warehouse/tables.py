@@ -16,8 +16,10 @@ def _create(qualified: str, columns: list[tuple[str, str]], extra: str = "") -> 
 
 def bronze_ddl(spec: TableSpec) -> str:
     cols = [(c, "text") for c in spec.table_schema.column_names] + list(BRONZE_META)
-    index = (f"CREATE INDEX IF NOT EXISTS {spec.table}_logical_date_idx "
-             f"ON bronze.{spec.table} (_atlas_logical_date)")
+    # a date's rows in the order they were received: the silver build cuts the slice into row
+    # ranges of this order and reads each range through it (also serves "the date's rows")
+    index = (f"CREATE INDEX IF NOT EXISTS {spec.table}_slice_order_idx "
+             f"ON bronze.{spec.table} (_atlas_logical_date, _atlas_source_file, _atlas_row_number)")
     return _create(f"bronze.{spec.table}", cols) + ";\n" + index
 
 
