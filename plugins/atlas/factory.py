@@ -19,6 +19,11 @@ from atlas.gold_plan import CROSS_TABLE_PREFIX, CrossTableModel, GoldPlan, Table
 
 STAGES = ("wait_for_source", "ingest_bronze", "detect_pii", "build_silver", "check_quality", "build_gold",
           "publish_ai_ready")
+#: A stage run as several tasks, in a task group that reads as the stage: its tasks in order (the
+#: last one keeps the stage's task id, XCom and lineage job).
+STAGE_TASKS: dict[str, tuple[str, ...]] = {"build_silver": ("plan_silver", "stage_silver", "build_silver")}
+#: Task ids of a table DAG in topological order.
+TASK_IDS = tuple(task for stage in STAGES for task in STAGE_TASKS.get(stage, (stage,)))
 CROSS_TABLE_STAGES = ("build_gold", "publish_ai_ready")
 
 
@@ -32,9 +37,19 @@ class TaskDescription:
     doc_md: str = ""
     inlets: tuple[str, ...] = ()  # assets read: "landing.<table>" or "<layer>.<table>"
     outlets: tuple[str, ...] = ()  # assets made ready (events carry the logical date as partition key)
+    expand: tuple[tuple[str, str], ...] = ()  # (argument, task id): one mapped task per item of its XCom
 
 
-def describe_tasks(spec: TableSpec, plan: TablePlan | None = None) -> list[TaskDescription]:
+@dataclass(frozen=True)
+class StageGroup:
+    """A stage made of several tasks (in order), shown as one task group ``group_id``."""
+
+    group_id: str
+    tasks: tuple[TaskDescription, ...]
+    tooltip: str = ""
+
+
+def describe_tasks(spec: TableSpec, plan: TablePlan | None = None) -> list[TaskDescription | StageGroup]:
     """The seven stages of a table's DAG, in order."""
     ops = "atlas.operators"
     plan = plan or TablePlan()
@@ -52,9 +67,7 @@ def describe_tasks(spec: TableSpec, plan: TablePlan | None = None) -> list[TaskD
         TaskDescription("detect_pii", f"{ops}.pii.DetectPiiOperator",
                         doc_md="Classifies every column with Presidio; findings (no values) in "
                                "`atlas_meta.pii_findings`."),
-        TaskDescription("build_silver", f"{ops}.silver.BuildSilverOperator",
-                        doc_md=f"Validates, normalizes, protects PII, dedupes on "
-                               f"{', '.join(spec.table_schema.primary_key)} and swaps in `silver.{spec.table}`."),
+        _silver_group(spec),
         TaskDescription("check_quality", f"{ops}.quality.CheckQualityOperator",
                         doc_md="Soda Core checks of bronze and silver; a failed fail-severity check stops the "
                                f"run before gold. On success the date's `{silver}` asset event is emitted "
@@ -67,6 +80,22 @@ def describe_tasks(spec: TableSpec, plan: TablePlan | None = None) -> list[TaskD
                         inlets=(silver,) if models else (), outlets=tuple(m.output for m in plan.models)),
         _publish_task(spec, plan),
     ]
+
+
+def _silver_group(spec: TableSpec) -> StageGroup:
+    ops, key = "atlas.operators.silver", ", ".join(spec.table_schema.primary_key)
+    return StageGroup("silver", (
+        TaskDescription("plan_silver", f"{ops}.PlanSilverOperator",
+                        doc_md=f"Cuts the date's `bronze.{spec.table}` slice into partitions of about "
+                               f"{spec.silver.partition_rows:,} rows (row ranges in the order received)."),
+        TaskDescription("stage_silver", f"{ops}.StageSilverOperator", expand=(("partition", "plan_silver"),),
+                        doc_md="One task per partition: validates, normalizes and protects PII into the "
+                               "partition's own staging tables; a retry replaces them."),
+        TaskDescription("build_silver", f"{ops}.BuildSilverOperator",
+                        doc_md=f"Publishes every partition in one transaction: row rules, dedupe on {key}, merge "
+                               f"into `silver.{spec.table}`, quarantine, reconciliation with bronze and the leak "
+                               "guard over all partitions. Readers never see part of a slice."),
+    ), tooltip="validate, protect and publish silver")
 
 
 def _gold_doc(silver: str, models: list[str], feeds: tuple[str, ...]) -> str:
@@ -132,15 +161,31 @@ def _asset(name: str) -> Any:
     return landing_asset(name.split(".", 1)[1]) if name.startswith("landing.") else table_asset(name)
 
 
-def _make_tasks(descriptions: list[TaskDescription], spec: TableSpec, expected_rows: int) -> list[Any]:
-    """The operators; each task's execution_timeout is sized for ``expected_rows`` rows a day."""
+def _make_tasks(descriptions: list[TaskDescription | StageGroup], spec: TableSpec, expected_rows: int) -> list[Any]:
+    """The operators (a task group per :class:`StageGroup`); each task's execution_timeout is sized
+    for ``expected_rows`` rows a day."""
+    from airflow.sdk import TaskGroup, chain
+
     from atlas.timeouts import execution_timeout
 
-    return [_import(t.operator)(task_id=t.task_id, spec=spec, doc_md=t.doc_md,
-                                execution_timeout=execution_timeout(t.task_id, expected_rows),
-                                inlets=[_asset(a) for a in t.inlets], outlets=[_asset(a) for a in t.outlets],
-                                **t.kwargs)
-            for t in descriptions]
+    made: list[Any] = []
+    for description in descriptions:
+        if isinstance(description, StageGroup):
+            with TaskGroup(description.group_id, prefix_group_id=False, tooltip=description.tooltip) as group:
+                chain(*_make_tasks(list(description.tasks), spec, expected_rows))
+            made.append(group)
+            continue
+        t = description
+        kwargs = dict(task_id=t.task_id, spec=spec, doc_md=t.doc_md,
+                      execution_timeout=execution_timeout(t.task_id, expected_rows),
+                      inlets=[_asset(a) for a in t.inlets], outlets=[_asset(a) for a in t.outlets], **t.kwargs)
+        operator = _import(t.operator)
+        if t.expand:
+            upstream = {task.task_id: task for task in made}
+            made.append(operator.partial(**kwargs).expand(**{arg: upstream[src].output for arg, src in t.expand}))
+        else:
+            made.append(operator(**kwargs))
+    return made
 
 
 def dag_doc(spec: TableSpec, file: Path, plan: TablePlan | None = None) -> str:

@@ -15,6 +15,8 @@ POKE = timedelta(minutes=5)
 MICROSECONDS_PER_ROW: dict[str, int] = {
     "ingest_bronze": 300,
     "detect_pii": 30,
+    "plan_silver": 30,
+    "stage_silver": 2_000,  # one partition; sized for the whole day (a day may be one partition)
     "build_silver": 2_000,
     "check_quality": 300,
     "build_gold": 600,

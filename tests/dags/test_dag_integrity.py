@@ -11,7 +11,7 @@ import pytest
 
 from atlas import settings
 from atlas.config import GoldSpec, load_table_specs, load_valid_specs
-from atlas.factory import CROSS_TABLE_STAGES, STAGES
+from atlas.factory import CROSS_TABLE_STAGES, TASK_IDS
 from atlas.gold import model_tables
 from atlas.gold_plan import plan_gold
 
@@ -39,9 +39,25 @@ def test_dag_file_imports_without_errors(dagbag):
 @pytest.mark.parametrize("table", _table_names())
 def test_tasks_in_stage_order(dagbag, table):
     dag = dagbag.dags[f"atlas_{table}"]
-    assert [t.task_id for t in dag.topological_sort()] == list(STAGES)
-    for upstream, downstream in itertools.pairwise(STAGES):
+    assert [t.task_id for t in dag.topological_sort()] == list(TASK_IDS)
+    for upstream, downstream in itertools.pairwise(TASK_IDS):
         assert dag.task_dict[upstream].downstream_task_ids == {downstream}
+
+
+@pytest.mark.parametrize("table", _table_names())
+def test_silver_is_one_task_group_with_a_mapped_stage(dagbag, table):
+    """plan → one stage task per partition (dynamic task mapping over the plan's XCom) → publish,
+    grouped so the DAG still reads sensor → bronze → PII → silver → quality → gold → AI-ready."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    dag = dagbag.dags[f"atlas_{table}"]
+    group = dag.task_group_dict["silver"]
+    assert sorted(group.children) == ["build_silver", "plan_silver", "stage_silver"]
+    stage = dag.task_dict["stage_silver"]
+    assert isinstance(stage, MappedOperator) and stage.operator_class.__name__ == "StageSilverOperator"
+    [(argument, source)] = stage.expand_input.value.items()
+    assert argument == "partition" and source.operator.task_id == "plan_silver"
+    assert type(dag.task_dict["build_silver"]).__name__ == "BuildSilverOperator", "the publish keeps the stage's id"
 
 
 @pytest.mark.parametrize("table", _table_names())
@@ -56,7 +72,8 @@ def test_dag_settings(dagbag, table):
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff >= 2
         assert task.owner != "airflow"
-        assert type(task).__module__.startswith("atlas."), "every task is an Atlas operator"
+        operator = getattr(task, "operator_class", type(task))  # a mapped task's operator
+        assert operator.__module__.startswith("atlas."), "every task is an Atlas operator"
         assert task.execution_timeout is not None, f"{task.task_id}: a hang must become a failed try"
     assert dag.task_dict["wait_for_source"].mode == "reschedule"
 

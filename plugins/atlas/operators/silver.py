@@ -1,55 +1,129 @@
-"""build_silver: validate, normalize, protect PII, dedupe and swap in silver.<table>."""
+"""The silver stage: plan partitions, stage each (mapped), publish them in one transaction.
+
+``plan_silver`` cuts the date's bronze slice into row ranges (``silver.partition_rows`` in the
+table config); ``stage_silver`` runs once per range (dynamic task mapping: Celery workers share
+them), validating, normalizing and protecting it into its own staging tables; ``build_silver``
+publishes every partition at once: row rules, dedupe, merge, reconciliation with bronze and the
+leak guard over all partitions, then one commit. Its XCom and lineage are the stage's result.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from typing import Any
 
 from atlas.operators.base import AtlasOperator
 
-if TYPE_CHECKING:
-    from airflow.sdk import Context
+PLAN_TASK_ID = "plan_silver"
+STAGE_TASK_ID = "stage_silver"
+#: ``<table>:<map index>``: that partition's stage task fails once after committing its staging
+#: (first try only), to exercise a retry of one partition. Tests and drills only.
+FAULT_ENV = "ATLAS_FAULT_STAGE_SILVER"
 
 
-class BuildSilverOperator(AtlasOperator):
-    """Builds the logical date's slice of ``silver.<table>`` from bronze in one transaction:
-    validates and normalizes each row, protects the PII columns ``detect_pii`` recorded (known
-    values of the slice redacted in free text too), removes duplicates and merges the slice in;
-    rows breaking the rules go to ``quarantine.<table>`` with the reason. The leak guard sees
-    every chunk and runs before the commit, so a leak leaves the previous silver in place.
+class PlanSilverOperator(AtlasOperator):
+    """Counts the date's bronze slice and returns its partitions (row ranges) for the stage tasks."""
 
-    :param spec: the table's spec (columns, rules, keys and PII policy).
-    :param warehouse_conn_id: Airflow connection of the warehouse.
-    """
-
-    def run(self, context: Context) -> dict[str, Any]:
+    def run(self, context: Any) -> list[dict[str, Any]]:
         from atlas.context import logical_ds
-        from atlas.lineage import bronze_columns, column_lineage, silver_columns
-        from atlas.operators.guards import slice_guard
-        from atlas.pii import load_keys, slice_protector
-        from atlas.silver.build import build_silver
-        from atlas.warehouse.pii_findings import load_findings
+        from atlas.silver.build import plan_partitions
 
         ds = logical_ds(context)
         conn = self.warehouse.get_conn()
         try:
-            findings = load_findings(conn, self.spec.table, ds)
-            # Known values of the slice redacted in free text; scan workers joined when the block ends.
-            with slice_protector(conn, self.spec.pii, self.spec.table, findings, ds, load_keys()) as protector:
-                # the leak guard sees every chunk's raw rows and protected output, and runs before commit
-                result = build_silver(conn, self.spec, protector.protect, context["run_id"], ds,
-                                      guard=slice_guard(self.spec, findings))
+            partitions = plan_partitions(conn, self.spec, ds)
         finally:
             conn.close()
-        self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d",
+        self.log.info("%s %s: %d bronze rows in %d partition(s) of up to %d rows", self.spec.table, ds,
+                      sum(p.rows for p in partitions), len(partitions), self.spec.silver.partition_rows)
+        return [p.as_dict() for p in partitions]
+
+
+class StageSilverOperator(AtlasOperator):
+    """Validates, normalizes and protects one partition into its staging tables (mapped per partition)."""
+
+    def __init__(self, *, partition: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.partition = partition
+
+    def run(self, context: Any) -> dict[str, Any]:
+        from atlas.context import logical_ds
+        from atlas.operators.guards import structured_pii_columns
+        from atlas.pii import load_keys, slice_protector
+        from atlas.silver.build import Partition, Staging, stage_partition
+        from atlas.silver.staged_guard import StagedLeakRecorder, guard_key
+        from atlas.warehouse.pii_findings import load_findings
+
+        ds, run_id = logical_ds(context), context["run_id"]
+        partition = Partition.from_dict(self.partition or {"index": 0})
+        keys = load_keys()
+        conn = self.warehouse.get_conn()
+        try:
+            findings = load_findings(conn, self.spec.table, ds)
+            # the guard's fingerprints go to the partition's staging; build_silver checks all partitions
+            recorder = StagedLeakRecorder(conn, Staging(self.spec.table, ds, partition.index).guard,
+                                          guard_key(keys.hmac_key, self.spec.table, ds, run_id),
+                                          f"bronze.{self.spec.table}", structured_pii_columns(findings),
+                                          ignore=self.spec.table_schema.column_names)
+            # known values of the whole slice redacted in free text; scan workers joined when the block ends
+            with slice_protector(conn, self.spec.pii, self.spec.table, findings, ds, keys) as protector:
+                result = stage_partition(conn, self.spec, protector.protect, run_id, ds, partition, guard=recorder)
+        finally:
+            conn.close()
+        self._injected_fault(context)
+        self.log.info("partition %d: %d rows staged, %d quarantined; leak guard: %d fingerprints in %.2fs",
+                      result.index, result.staged_rows, result.quarantined_rows, recorder.values, recorder.seconds)
+        return {**result.summary(), "protected": protector.strategies, "pii_scan": protector.summary()}
+
+    def _injected_fault(self, context: Any) -> None:
+        from atlas.errors import AtlasTransientError
+
+        ti = context["ti"]
+        if os.environ.get(FAULT_ENV) == f"{self.spec.table}:{ti.map_index}" and ti.try_number == 1:
+            raise AtlasTransientError(f"{FAULT_ENV}: injected failure of partition {ti.map_index} after staging")
+
+
+def _scan_totals(summaries: list[dict[str, int]]) -> dict[str, int]:
+    """The partitions' PII scan counts added up (worker and dictionary sizes: the largest)."""
+    totals: dict[str, int] = {}
+    for summary in summaries:
+        for name, value in summary.items():
+            largest = name in ("workers", "known_values")
+            totals[name] = max(totals.get(name, 0), value) if largest else totals.get(name, 0) + value
+    return totals
+
+
+class BuildSilverOperator(AtlasOperator):
+    """Publishes the staged partitions: row rules, dedupe, merge, reconcile, leak guard, one commit."""
+
+    def run(self, context: Any) -> dict[str, Any]:
+        from atlas.context import logical_ds
+        from atlas.lineage import bronze_columns, column_lineage, silver_columns
+        from atlas.silver.build import Staging, publish_partitions
+        from atlas.silver.staged_guard import StagedLeakCheck
+
+        ds, ti = logical_ds(context), context["ti"]
+        partitions = ti.xcom_pull(task_ids=PLAN_TASK_ID) or [{"index": 0}]
+        staged = ti.xcom_pull(task_ids=STAGE_TASK_ID, map_indexes=list(range(len(partitions))))
+        conn = self.warehouse.get_conn()
+        try:
+            check = StagedLeakCheck(conn, [Staging(self.spec.table, ds, i).guard for i in range(len(partitions))])
+            result = publish_partitions(conn, self.spec, context["run_id"], ds, len(partitions), guard=check)
+        finally:
+            conn.close()
+        self.log.info("bronze %d = silver %d + quarantined %d + duplicates %d + superseded %d (%d partitions)",
                       result.bronze_rows, result.silver_rows, result.quarantined_rows,
-                      result.duplicates_removed, result.superseded_rows)
+                      result.duplicates_removed, result.superseded_rows, len(partitions))
         for reason, count in result.reasons.items():
             self.log.info("quarantined %6d  %s", count, reason)
+        staged = [s for s in staged if s]
+        strategies = staged[0]["protected"] if staged else {}
         bronze = f"bronze.{self.spec.table}"
         self.lineage_inputs.append(self.table_dataset(bronze, bronze_columns(self.spec)))
         lineage = column_lineage(self.warehouse.lineage_namespace(), self.warehouse.lineage_name(bronze),
-                                 self.spec.table_schema.column_names, protector.strategies)
+                                 self.spec.table_schema.column_names, strategies)
         self.lineage_outputs.append(self.table_dataset(
             f"silver.{self.spec.table}", silver_columns(self.spec), output=True,
             facets={"columnLineage": lineage}, rows=result.silver_rows))
-        return {**result.summary(), "protected": protector.strategies, "pii_scan": protector.summary()}
+        return {**result.summary(), "partitions": len(partitions), "protected": strategies,
+                "pii_scan": _scan_totals([s["pii_scan"] for s in staged])}

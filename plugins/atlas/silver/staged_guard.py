@@ -55,11 +55,11 @@ def fingerprints(values: Iterable[str], key: bytes) -> np.ndarray:
 class StagedLeakRecorder:
     """The stage side: observes like :class:`~atlas.pii.leaks.SliceLeakGuard` and writes the
     fingerprints into ``relation`` (``kind, source, column_name, match, fingerprints``) on the
-    stage's cursor, so they commit (or roll back) with the partition's staged rows."""
+    stage's connection, so they commit (or roll back) with the partition's staged rows."""
 
-    def __init__(self, cur: Any, relation: str, key: bytes, source_table: str, columns: Sequence[str],
+    def __init__(self, conn: Any, relation: str, key: bytes, source_table: str, columns: Sequence[str],
                  ignore: Iterable[str] = ()) -> None:
-        self.cur, self.relation, self.key = cur, relation, key
+        self.conn, self.relation, self.key = conn, relation, key
         self.source_table = source_table
         self.columns = list(columns)
         self._ignore = frozenset(name.casefold() for name in ignore)
@@ -105,8 +105,9 @@ class StagedLeakRecorder:
         if not len(prints):
             return
         self.values += len(prints)
-        self.cur.execute(f"INSERT INTO {self.relation} VALUES (%s, %s, %s, %s, %s)",
-                         (kind, source, column, match, psycopg2.Binary(prints.tobytes())))
+        with self.conn.cursor() as cur:
+            cur.execute(f"INSERT INTO {self.relation} VALUES (%s, %s, %s, %s, %s)",
+                        (kind, source, column, match, psycopg2.Binary(prints.tobytes())))
 
 
 class StagedLeakCheck:
