@@ -33,7 +33,7 @@ from airflow.sdk.exceptions import ParamValidationError
 
 from atlas import settings
 from atlas.config import TableSpec
-from atlas.factory import STAGES
+from atlas.factory import STAGES, TASK_IDS
 from tests.dag_probe import isolate_airflow_plugins, probe_dag, run
 
 pytestmark = pytest.mark.slow
@@ -529,7 +529,7 @@ def test_case(suite, case, wh_conn):
         message = outcome.errors.get(case.fails_at, "")
         for part in case.message:
             assert part in message, f"{case.name}: expected {part!r} in: {message}"
-        after = STAGES[STAGES.index(case.fails_at) + 1:STAGES.index(case.last_stage) + 1]
+        after = TASK_IDS[TASK_IDS.index(case.fails_at) + 1:TASK_IDS.index(case.last_stage) + 1]
         assert all(outcome.tasks[t] == "upstream_failed" for t in after), outcome.tasks
         assert outcome.tries[case.fails_at] == 1, "fails on its first try: waiting or retrying cannot help"
         if case.fails_at == "wait_for_source":
@@ -541,7 +541,7 @@ def test_case(suite, case, wh_conn):
         return
 
     assert outcome.state == "success", f"{case.name}: {outcome.tasks} {messages}"
-    assert set(outcome.tasks) == set(STAGES[:STAGES.index(case.last_stage) + 1])
+    assert set(outcome.tasks) == set(TASK_IDS[:TASK_IDS.index(case.last_stage) + 1])
     counts = outcome.counts
     assert {line: rule for line, (rule, _) in outcome.quarantined.items()} == case.quarantined
     for line, (rule, reason) in outcome.quarantined.items():

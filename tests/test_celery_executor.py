@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow
 
 DAG_ID = "atlas_customers"
 DS = "2026-11-12"
-STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "build_silver", "check_quality", "build_gold",
-          "publish_ai_ready"]
+STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "plan_silver", "stage_silver", "build_silver",
+          "check_quality", "build_gold", "publish_ai_ready"]
 WORKER = "celery worker"
 
 

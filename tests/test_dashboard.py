@@ -39,8 +39,8 @@ pytestmark = pytest.mark.slow
 DAG_ID = "atlas_customers"
 DATES = ("2026-11-09", "2026-11-10")
 CUSTOMERS = 300
-STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "build_silver", "check_quality", "build_gold",
-          "publish_ai_ready"]
+STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "plan_silver", "stage_silver", "build_silver",
+          "check_quality", "build_gold", "publish_ai_ready"]
 MARQUEZ = "http://marquez.example:3000"
 # landed columns whose values must never show (postal codes and cities are too short or too common
 # to tell apart from counts and words on the page)

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from atlas import settings
-from atlas.factory import CROSS_TABLE_STAGES, STAGES
+from atlas.factory import CROSS_TABLE_STAGES, TASK_IDS
 from atlas.gold import model_tables
 from tests.helpers.atlas_home import isolated_atlas_home
 from tests.helpers.openlineage_receiver import LineageReceiver, lineage_receiver
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 DS = "2026-11-12"
 TABLES = ("customers", "orders")
 GOLD_DAG = "atlas_gold_customer_360"
-DAGS = {"atlas_customers": STAGES, "atlas_orders": STAGES, GOLD_DAG: CROSS_TABLE_STAGES}
+DAGS = {"atlas_customers": TASK_IDS, "atlas_orders": TASK_IDS, GOLD_DAG: CROSS_TABLE_STAGES}
 SKIPPED = {"atlas_customers": {"build_gold", "publish_ai_ready"}}  # customer_360 and its features: GOLD_DAG
 CUSTOMERS, ORDERS = 300, 1_200
 MASKED = {"customers": {"customer_id", "customer_name", "email_address", "phone_number", "cpr_number", "address",

@@ -35,8 +35,8 @@ DAG_ID = "atlas_customers"
 DS = "2026-11-11"
 LOGICAL_DATE = f"{DS}T00:00:00Z"
 CUSTOMERS, ORDERS = 300, 1_200
-STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "build_silver", "check_quality", "build_gold",
-          "publish_ai_ready"]
+STAGES = ["wait_for_source", "ingest_bronze", "detect_pii", "plan_silver", "stage_silver", "build_silver",
+          "check_quality", "build_gold", "publish_ai_ready"]
 # customers feed only the cross-table customer_360, built (with customer_features) by atlas_gold_customer_360
 EXPECTED = {**dict.fromkeys(STAGES, "success"), "build_gold": "skipped", "publish_ai_ready": "skipped"}
 

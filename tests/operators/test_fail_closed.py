@@ -114,7 +114,7 @@ def _slices(conn: Any, table: str) -> tuple[list[tuple], list[tuple]]:
 @pytest.mark.slow
 def test_silver_leak_fails_the_run_and_readers_keep_the_previous_slice(
         airflow_db, warehouse_dsn, wh_conn, tmp_path, monkeypatch):
-    from atlas.pii.leaks import SliceLeakGuard
+    from atlas.silver.staged_guard import StagedLeakCheck
     from atlas.warehouse import connect
 
     isolate_airflow_plugins(monkeypatch, tmp_path)
@@ -143,7 +143,7 @@ def test_silver_leak_fails_the_run_and_readers_keep_the_previous_slice(
     land(spec, DS, HEADER + rerun)
     reader = connect(warehouse_dsn)
     try:
-        with held_at(SliceLeakGuard, "raise_for_leaks", lambda: _slices(reader, spec.table)) as during:
+        with held_at(StagedLeakCheck, "raise_for_leaks", lambda: _slices(reader, spec.table)) as during:
             state, tis = run(dag, DS)
     finally:
         reader.close()

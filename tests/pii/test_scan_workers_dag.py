@@ -1,6 +1,6 @@
 """A real DAG run whose free-text scan goes through the worker processes chunk after chunk.
 
-A probe table with a notes column lands 3,000 rows; ``build_silver`` reads them in chunks of
+A probe table with a notes column lands 3,000 rows; ``stage_silver`` reads them in chunks of
 600, so the free-text scan hands the workers three batches per chunk, fifteen in all, from one
 pool created once for the task. The run must finish, join its workers, and leave no raw value of
 the table's structured PII columns in silver (the leak guard checks it too): the notes quote
@@ -86,7 +86,7 @@ def test_many_chunks_through_the_worker_pool_in_a_real_run(airflow_db, warehouse
 
     isolate_airflow_plugins(monkeypatch, tmp_path)
     monkeypatch.setenv("ATLAS_PII_N_PROCESS", "2")
-    monkeypatch.setattr(silver_build, "build_silver", partial(silver_build.build_silver, chunk_rows=CHUNK_ROWS))
+    monkeypatch.setattr(silver_build, "stage_partition", partial(silver_build.stage_partition, chunk_rows=CHUNK_ROWS))
     spec = _spec()
     land(spec, DS, _rows())
     workers = _record_pool_workers(monkeypatch)
@@ -127,5 +127,5 @@ def _drop_probe_tables(wh_conn):
     wh_conn.rollback()
     with wh_conn.cursor() as cur:
         for schema in ("bronze", "silver", "quarantine"):
-            cur.execute(f"DROP TABLE IF EXISTS {schema}.scan_workers_probe, {schema}.scan_workers_probe__stage")
+            cur.execute(f"DROP TABLE IF EXISTS {schema}.scan_workers_probe")
     wh_conn.commit()

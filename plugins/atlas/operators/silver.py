@@ -36,6 +36,7 @@ class PlanSilverOperator(AtlasOperator):
             conn.close()
         self.log.info("%s %s: %d bronze rows in %d partition(s) of up to %d rows", self.spec.table, ds,
                       sum(p.rows for p in partitions), len(partitions), self.spec.silver.partition_rows)
+        self.lineage_inputs.append(_bronze_dataset(self))
         return [p.as_dict() for p in partitions]
 
 
@@ -71,6 +72,7 @@ class StageSilverOperator(AtlasOperator):
         finally:
             conn.close()
         self._injected_fault(context)
+        self.lineage_inputs.append(_bronze_dataset(self))
         self.log.info("partition %d: %d rows staged, %d quarantined; leak guard: %d fingerprints in %.2fs",
                       result.index, result.staged_rows, result.quarantined_rows, recorder.values, recorder.seconds)
         return {**result.summary(), "protected": protector.strategies, "pii_scan": protector.summary()}
@@ -81,6 +83,12 @@ class StageSilverOperator(AtlasOperator):
         ti = context["ti"]
         if os.environ.get(FAULT_ENV) == f"{self.spec.table}:{ti.map_index}" and ti.try_number == 1:
             raise AtlasTransientError(f"{FAULT_ENV}: injected failure of partition {ti.map_index} after staging")
+
+
+def _bronze_dataset(operator: AtlasOperator) -> Any:
+    from atlas.lineage import bronze_columns
+
+    return operator.table_dataset(f"bronze.{operator.spec.table}", bronze_columns(operator.spec))
 
 
 def _scan_totals(summaries: list[dict[str, int]]) -> dict[str, int]:
@@ -98,7 +106,7 @@ class BuildSilverOperator(AtlasOperator):
 
     def run(self, context: Any) -> dict[str, Any]:
         from atlas.context import logical_ds
-        from atlas.lineage import bronze_columns, column_lineage, silver_columns
+        from atlas.lineage import column_lineage, silver_columns
         from atlas.silver.build import Staging, publish_partitions
         from atlas.silver.staged_guard import StagedLeakCheck
 
@@ -119,7 +127,7 @@ class BuildSilverOperator(AtlasOperator):
         staged = [s for s in staged if s]
         strategies = staged[0]["protected"] if staged else {}
         bronze = f"bronze.{self.spec.table}"
-        self.lineage_inputs.append(self.table_dataset(bronze, bronze_columns(self.spec)))
+        self.lineage_inputs.append(_bronze_dataset(self))
         lineage = column_lineage(self.warehouse.lineage_namespace(), self.warehouse.lineage_name(bronze),
                                  self.spec.table_schema.column_names, strategies)
         self.lineage_outputs.append(self.table_dataset(
