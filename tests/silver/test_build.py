@@ -138,3 +138,32 @@ def test_memory_bounded_chunks_give_same_result(wh_conn, spec, land):
     ingest(wh_conn, table, land("2026-11-04", lines), "r", "2026-11-04")
     result = build_silver(wh_conn, table, protect, "r", "2026-11-04", chunk_rows=64)
     assert (result.silver_rows, result.quarantined_rows) == (300, 0)
+
+
+def test_partition_plan_covers_the_slice_once_through_the_index(wh_conn, spec, land):
+    """Row ranges of the slice's order: balanced, disjoint, every row once; each range is an
+    index range of bronze's (date, source file, row number) index, and so is the plan's pass."""
+    table = spec.model_copy(update={"table": "orders_silver_parts",
+                                    "silver": spec.silver.model_copy(update={"partition_rows": 3})})
+    lines = [f"O{i:08d},C{i:06d},2026-11-01T10:00:00,{i}.00,DKK,completed,invoice,Street\n" for i in range(1, 11)]
+    ingest(wh_conn, table, land("2026-11-05", lines), "r", "2026-11-05")
+    partitions = silver_build.plan_partitions(wh_conn, table, "2026-11-05")
+    assert [p.rows for p in partitions] == [3, 3, 3, 1]
+    assert partitions == [silver_build.Partition.from_dict(p.as_dict()) for p in partitions], "XCom round trip"
+    seen = [list(frame["order_id"]) for p in partitions
+            for frame in silver_build._read_bronze(wh_conn, table, "2026-11-05", 2, p)]
+    flat = [order for chunk in seen for order in chunk]
+    assert flat == [f"O{i:08d}" for i in range(1, 11)], "every row once, in order"
+    wh_conn.commit()
+
+    lower, upper = partitions[1].lower, partitions[1].upper
+    with wh_conn.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(f"EXPLAIN SELECT order_id FROM bronze.{table.table} WHERE _atlas_logical_date = %s "
+                    "AND (_atlas_source_file, _atlas_row_number) >= (%s, %s) "
+                    "AND (_atlas_source_file, _atlas_row_number) < (%s, %s) "
+                    "ORDER BY _atlas_source_file, _atlas_row_number", ("2026-11-05", *lower, *upper))
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    wh_conn.rollback()
+    assert f"{table.table}_slice_order_idx" in plan and "Sort" not in plan, plan
+    assert "ROW(_atlas_source_file, _atlas_row_number) >=" in plan, "the range bounds the index scan"
