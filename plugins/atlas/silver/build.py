@@ -90,7 +90,7 @@ class Partition:
         def key(bound: Any) -> tuple[str, int] | None:
             return (str(bound[0]), int(bound[1])) if bound else None
 
-        return cls(int(data["index"]), int(data["rows"]), key(data.get("lower")), key(data.get("upper")))
+        return cls(int(data["index"]), int(data.get("rows", -1)), key(data.get("lower")), key(data.get("upper")))
 
 
 @dataclass(frozen=True)
