@@ -10,9 +10,12 @@ leak guard over all partitions, then one commit. Its XCom and lineage are the st
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas.operators.base import AtlasOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 PLAN_TASK_ID = "plan_silver"
 STAGE_TASK_ID = "stage_silver"
@@ -22,9 +25,15 @@ FAULT_ENV = "ATLAS_FAULT_STAGE_SILVER"
 
 
 class PlanSilverOperator(AtlasOperator):
-    """Counts the date's bronze slice and returns its partitions (row ranges) for the stage tasks."""
+    """Counts the logical date's bronze slice and cuts it into partitions of about
+    ``spec.silver.partition_rows`` rows (row ranges in the order bronze keeps them); returns them
+    for the mapped stage tasks and drops staging left by earlier builds of the date.
 
-    def run(self, context: Any) -> list[dict[str, Any]]:
+    :param spec: the table's spec (its ``silver`` partitioning).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
+    def run(self, context: Context) -> list[dict[str, Any]]:
         from atlas.context import logical_ds
         from atlas.silver.build import plan_partitions
 
@@ -41,13 +50,21 @@ class PlanSilverOperator(AtlasOperator):
 
 
 class StageSilverOperator(AtlasOperator):
-    """Validates, normalizes and protects one partition into its staging tables (mapped per partition)."""
+    """Validates, normalizes and protects one partition of the slice (PII columns as ``detect_pii``
+    recorded them, known values of the whole slice redacted in free text) into the partition's
+    own staging tables, in one transaction that replaces what an earlier try staged. Records the
+    leak guard's keyed fingerprints for ``build_silver``. Mapped: one task per partition.
+
+    :param spec: the table's spec (columns, rules and PII policy).
+    :param partition: one partition as ``plan_silver`` returned it (index and row range).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
 
     def __init__(self, *, partition: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.partition = partition
 
-    def run(self, context: Any) -> dict[str, Any]:
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.operators.guards import structured_pii_columns
         from atlas.pii import load_keys, slice_protector
@@ -77,7 +94,7 @@ class StageSilverOperator(AtlasOperator):
                       result.index, result.staged_rows, result.quarantined_rows, recorder.values, recorder.seconds)
         return {**result.summary(), "protected": protector.strategies, "pii_scan": protector.summary()}
 
-    def _injected_fault(self, context: Any) -> None:
+    def _injected_fault(self, context: Context) -> None:
         from atlas.errors import AtlasTransientError
 
         ti = context["ti"]
@@ -102,9 +119,17 @@ def _scan_totals(summaries: list[dict[str, int]]) -> dict[str, int]:
 
 
 class BuildSilverOperator(AtlasOperator):
-    """Publishes the staged partitions: row rules, dedupe, merge, reconcile, leak guard, one commit."""
+    """Publishes the logical date's staged partitions in one transaction: rows rejected by
+    validation into ``quarantine.<table>``, row rules, dedupe on the primary key across all
+    partitions, merge into ``silver.<table>``, reconciliation with the bronze count and the leak
+    guard over every partition's fingerprints, then one commit; a leak leaves the previous silver
+    in place. Its XCom and lineage are the silver stage's.
 
-    def run(self, context: Any) -> dict[str, Any]:
+    :param spec: the table's spec (columns, rules, keys and PII policy).
+    :param warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
+    def run(self, context: Context) -> dict[str, Any]:
         from atlas.context import logical_ds
         from atlas.lineage import column_lineage, silver_columns
         from atlas.silver.build import Staging, publish_partitions
