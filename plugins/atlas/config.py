@@ -195,10 +195,12 @@ class SilverSpec(_Model):
     """How the silver build splits a day's bronze slice across workers."""
 
     partition_rows: int = Field(
-        default=250_000, ge=1,
+        default=1_000_000, ge=1,
         description="bronze rows per partition of the silver build: each partition is validated and protected "
                     "by its own mapped task (a worker each under the CeleryExecutor), then one task publishes "
-                    "them all in one transaction; a slice up to this size is one partition")
+                    "them all in one transaction; a slice up to this size is one partition. Each mapped task "
+                    "costs about 10 s to start, so partitions of 1M rows keep that near 1% on one machine; "
+                    "lower it when several Celery workers with their own cores share the work")
     max_partitions: int = Field(
         default=32, ge=1, le=1024,
         description="upper bound on partitions per day (larger partitions beyond it); Airflow's max_map_length "

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from atlas.config import TableSpec
 from atlas.errors import AtlasReconciliationError
+from atlas.schema import QUARANTINE_META, names
 from atlas.silver.row_rules import apply_row_rules
 from atlas.silver.staged_guard import StagedLeakRecorder
 from atlas.silver.validate import validate
@@ -36,6 +37,8 @@ from atlas.warehouse.tables import SILVER_META, ensure_tables, silver_ddl, silve
 
 if TYPE_CHECKING:
     import pandas as pd
+    from psycopg2.extensions import connection as PgConnection
+    from psycopg2.extensions import cursor as PgCursor
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 20_000
@@ -126,7 +129,7 @@ class Staging:
         return self.rows, self.quarantine, self.guard
 
 
-def drop_staging(conn: Any, table: str, ds: str) -> int:
+def drop_staging(conn: PgConnection, table: str, ds: str) -> int:
     """Drop every staging table of ``table``'s build for ``ds`` (earlier runs included); not committed."""
     with conn.cursor() as cur:
         cur.execute("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = %s AND starts_with(tablename, %s)",
@@ -137,7 +140,7 @@ def drop_staging(conn: Any, table: str, ds: str) -> int:
     return len(names)
 
 
-def plan_partitions(conn: Any, spec: TableSpec, ds: str) -> list[Partition]:
+def plan_partitions(conn: PgConnection, spec: TableSpec, ds: str) -> list[Partition]:
     """Cut the date's bronze slice into at most ``spec.silver.max_partitions`` row ranges of about
     ``spec.silver.partition_rows`` rows (one when the slice is smaller), and drop the staging
     tables of earlier builds of the date. One pass over the slice's index, in its order."""
@@ -164,7 +167,8 @@ def plan_partitions(conn: Any, spec: TableSpec, ds: str) -> list[Partition]:
             for i, (lower, upper) in enumerate(zip(*bounds, strict=True))]
 
 
-def _read_bronze(conn: Any, spec: TableSpec, ds: str, chunk_rows: int, partition: Partition | None = None) -> Any:
+def _read_bronze(conn: PgConnection, spec: TableSpec, ds: str, chunk_rows: int,
+                 partition: Partition | None = None) -> Any:
     """Yield DataFrames of the date's bronze rows in ``partition`` (default all), in the slice's
     order (server-side cursor over the slice's index: bounded memory)."""
     import pandas as pd
@@ -207,11 +211,10 @@ def _frame_columns(frame: pd.DataFrame, columns: list[str],
 
 def quarantine_columns(spec: TableSpec) -> list[str]:
     """The quarantine columns a silver build writes."""
-    return [*spec.table_schema.column_names, "_atlas_stage", "_atlas_rule", "_atlas_reason", "_atlas_run_id",
-            "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
+    return [*spec.table_schema.column_names, *names(QUARANTINE_META, written=True)]
 
 
-def _stage_chunk(cur: Any, spec: TableSpec, staging: Staging, frame: pd.DataFrame, protect: Protect,
+def _stage_chunk(cur: PgCursor, spec: TableSpec, staging: Staging, frame: pd.DataFrame, protect: Protect,
                  run_id: str, guard: LeakGuard | None) -> tuple[int, int]:
     columns = list(spec.table_schema.column_names)
     checked = validate(frame, spec)
@@ -224,7 +227,7 @@ def _stage_chunk(cur: Any, spec: TableSpec, staging: Staging, frame: pd.DataFram
         text = [c for c, sql_type in silver_types(spec).items() if sql_type == "text"]
         guard.observe_output(f"silver.{spec.table}", valid, text)
     run = {"_atlas_run_id": run_id, "_atlas_logical_date": staging.ds}
-    silver_cols = [*columns, "_atlas_run_id", "_atlas_logical_date", "_atlas_source_file", "_atlas_row_number"]
+    silver_cols = [*columns, *names(SILVER_META, written=True)]
     staged = copy_columns(cur, staging.rows, silver_cols, _frame_columns(valid, silver_cols, run))
 
     rejected = checked.rejected.copy()
@@ -239,7 +242,7 @@ def _stage_chunk(cur: Any, spec: TableSpec, staging: Staging, frame: pd.DataFram
     return staged, quarantined
 
 
-def _merge(cur: Any, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, int]:
+def _merge(cur: PgCursor, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, int]:
     """Dedupe the stage and merge it into silver; returns (inserted, duplicates, superseded)."""
     key = ", ".join(quote_ident(k) for k in spec.table_schema.primary_key)
     match = " AND ".join(f"s.{quote_ident(k)} = d.{quote_ident(k)}" for k in spec.table_schema.primary_key)
@@ -263,7 +266,7 @@ def _merge(cur: Any, spec: TableSpec, stage: str, ds: str) -> tuple[int, int, in
     return inserted, duplicates, superseded
 
 
-def _record_metrics(cur: Any, result: SilverResult, run_id: str) -> None:
+def _record_metrics(cur: PgCursor, result: SilverResult, run_id: str) -> None:
     metrics = {k: v for k, v in result.summary().items() if isinstance(v, int)}
     metrics.update({f"rule_violations:{name}": count for name, count in result.rule_violations.items()})
     cur.execute("DELETE FROM atlas_meta.run_metrics WHERE table_name = %s AND stage = 'silver' "
@@ -286,7 +289,7 @@ class StageResult:
         return asdict(self)
 
 
-def stage_partition(conn: Any, spec: TableSpec, protect: Protect, run_id: str, ds: str, partition: Partition,
+def stage_partition(conn: PgConnection, spec: TableSpec, protect: Protect, run_id: str, ds: str, partition: Partition,
                     chunk_rows: int = CHUNK_ROWS, *, guard: LeakGuard | None = None) -> StageResult:
     """Validate and protect one partition into its own staging tables, in one transaction that
     first drops and recreates them: a retry replaces what an earlier try staged. Commits; silver
@@ -313,7 +316,7 @@ def stage_partition(conn: Any, spec: TableSpec, protect: Protect, run_id: str, d
     return result
 
 
-def build_silver(conn: Any, spec: TableSpec, protect: Protect, run_id: str, ds: str,
+def build_silver(conn: PgConnection, spec: TableSpec, protect: Protect, run_id: str, ds: str,
                  chunk_rows: int = CHUNK_ROWS, *, guard: LeakGuard | None = None) -> SilverResult:
     """Replace the logical date's silver slice in one process: the whole slice as one partition,
     staged and published. Raises AtlasReconciliationError if counts disagree.
@@ -330,7 +333,7 @@ def build_silver(conn: Any, spec: TableSpec, protect: Protect, run_id: str, ds: 
     return publish_partitions(conn, spec, run_id, ds, 1, guard=guard)
 
 
-def publish_partitions(conn: Any, spec: TableSpec, run_id: str, ds: str, partitions: int,
+def publish_partitions(conn: PgConnection, spec: TableSpec, run_id: str, ds: str, partitions: int,
                        *, guard: LeakGuard | None = None) -> SilverResult:
     """Publish the ``partitions`` staged partitions of ``ds`` in one transaction (see the module
     docstring); ``guard.raise_for_leaks()`` runs before the commit. On success the staging tables
@@ -356,7 +359,7 @@ def publish_partitions(conn: Any, spec: TableSpec, run_id: str, ds: str, partiti
     return result
 
 
-def _gather(cur: Any, spec: TableSpec, parts: list[Staging]) -> str:
+def _gather(cur: PgCursor, spec: TableSpec, parts: list[Staging]) -> str:
     """The staged silver rows of every partition as one relation: the partition's own table, or
     a parent table the partitions' tables join as inheritance children (nothing is copied)."""
     missing = []
@@ -380,7 +383,7 @@ def _gather(cur: Any, spec: TableSpec, parts: list[Staging]) -> str:
     return parent
 
 
-def _move_quarantine(cur: Any, spec: TableSpec, parts: list[Staging], reasons: dict[str, int]) -> int:
+def _move_quarantine(cur: PgCursor, spec: TableSpec, parts: list[Staging], reasons: dict[str, int]) -> int:
     """Rows rejected by validation, from the partitions' staging into ``quarantine.<table>``."""
     listed = ", ".join(quote_ident(c) for c in quarantine_columns(spec))
     moved = 0
@@ -393,7 +396,7 @@ def _move_quarantine(cur: Any, spec: TableSpec, parts: list[Staging], reasons: d
     return moved
 
 
-def _publish(cur: Any, spec: TableSpec, run_id: str, ds: str, parts: list[Staging],
+def _publish(cur: PgCursor, spec: TableSpec, run_id: str, ds: str, parts: list[Staging],
              guard: LeakGuard | None) -> SilverResult:
     reasons: dict[str, int] = {}
     stage = _gather(cur, spec, parts)

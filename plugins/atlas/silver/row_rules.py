@@ -10,11 +10,14 @@ Evaluated on the staged silver rows (typed, PII already protected) before dedupl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from atlas.config import RowRule, TableSpec
 from atlas.errors import AtlasRowRuleError
 from atlas.warehouse.bulk_copy import quote_ident
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as PgCursor
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,12 @@ class RuleOutcome:
     violations: int
 
 
-def _violations(cur: Any, stage: str, rule: RowRule) -> int:
+def _violations(cur: PgCursor, stage: str, rule: RowRule) -> int:
     cur.execute(f"SELECT count(*) FROM {stage} WHERE NOT coalesce(({rule.expect}), false)")
     return int(cur.fetchone()[0])
 
 
-def _quarantine(cur: Any, spec: TableSpec, stage: str, rule: RowRule) -> int:
+def _quarantine(cur: PgCursor, spec: TableSpec, stage: str, rule: RowRule) -> int:
     """Move the stage rows breaking ``rule`` into quarantine (values as text, already protected)."""
     columns = spec.table_schema.column_names
     listed = ", ".join(quote_ident(c) for c in columns)
@@ -45,7 +48,7 @@ def _quarantine(cur: Any, spec: TableSpec, stage: str, rule: RowRule) -> int:
     return cur.rowcount
 
 
-def apply_row_rules(cur: Any, spec: TableSpec, stage: str) -> tuple[list[RuleOutcome], dict[str, int]]:
+def apply_row_rules(cur: PgCursor, spec: TableSpec, stage: str) -> tuple[list[RuleOutcome], dict[str, int]]:
     """Apply every configured rule to the stage; returns outcomes and quarantine counts by reason."""
     outcomes: list[RuleOutcome] = []
     dropped: dict[str, int] = {}

@@ -18,13 +18,14 @@ import hmac
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from atlas.pii.leaks import META_PREFIX, Leak, cells_and_words, distinct_values, leak_message
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from psycopg2.extensions import connection as PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class StagedLeakRecorder:
     fingerprints into ``relation`` (``kind, source, column_name, match, fingerprints``) on the
     stage's connection, so they commit (or roll back) with the partition's staged rows."""
 
-    def __init__(self, conn: Any, relation: str, key: bytes, source_table: str, columns: Sequence[str],
+    def __init__(self, conn: PgConnection, relation: str, key: bytes, source_table: str, columns: Sequence[str],
                  ignore: Iterable[str] = ()) -> None:
         self.conn, self.relation, self.key = conn, relation, key
         self.source_table = source_table
@@ -114,7 +115,7 @@ class StagedLeakCheck:
     """The publish side: loads every partition's fingerprints (``relations``) and raises
     :class:`~atlas.errors.AtlasPiiLeakError` if an output holds a raw value of any partition."""
 
-    def __init__(self, conn: Any, relations: Sequence[str]) -> None:
+    def __init__(self, conn: PgConnection, relations: Sequence[str]) -> None:
         self.conn = conn
         self.relations = list(relations)
         self.seconds = 0.0
