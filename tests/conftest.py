@@ -56,6 +56,22 @@ def wh_conn(warehouse_dsn: str) -> Iterator[object]:
     conn.close()
 
 
+@pytest.fixture
+def scratch_schema(wh_conn: object) -> Iterator[str]:
+    """A schema of the test's own in the warehouse, dropped with everything in it afterwards."""
+    import uuid
+
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    with wh_conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {name}")
+    wh_conn.commit()
+    yield name
+    wh_conn.rollback()
+    with wh_conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {name} CASCADE")
+    wh_conn.commit()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_object_stores() -> Iterator[None]:
     """Airflow and fsspec cache filesystems per protocol/connection; a cached S3 filesystem would

@@ -4,7 +4,6 @@ metadata and header rows are no evidence, and the in-build guard sees leaks acro
 from __future__ import annotations
 
 import random
-import uuid
 
 import pandas as pd
 import pytest
@@ -49,16 +48,8 @@ def _findings() -> list[ColumnFinding]:
 
 
 @pytest.fixture
-def schema(wh_conn):
-    name = f"pii_leak_{uuid.uuid4().hex[:8]}"
-    with wh_conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {name}")
-    wh_conn.commit()
-    yield name
-    wh_conn.rollback()
-    with wh_conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA {name} CASCADE")
-    wh_conn.commit()
+def schema(scratch_schema):
+    return scratch_schema
 
 
 def _load(conn, qualified: str, frame: pd.DataFrame, extra: dict[str, str] | None = None) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pandas as pd
 import pytest
 
@@ -14,16 +12,8 @@ KEY = guard_key(b"h" * 32, "customers", "2031-01-01", "run-1")
 
 
 @pytest.fixture
-def schema(wh_conn):
-    name = f"sg_{uuid.uuid4().hex[:8]}"
-    with wh_conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {name}")
-    wh_conn.commit()
-    yield name
-    wh_conn.rollback()
-    with wh_conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA {name} CASCADE")
-    wh_conn.commit()
+def schema(scratch_schema):
+    return scratch_schema
 
 
 def _recorder(conn, relation: str) -> StagedLeakRecorder:

@@ -161,6 +161,19 @@ def cells_and_words(values: Iterable[Any]) -> tuple[list[str], list[str]]:
     return cells, _words(cells)
 
 
+def guarded_values(frame: pd.DataFrame, columns: Iterable[str],
+                   unchanged_from: pd.DataFrame | None = None) -> Iterator[tuple[str, list[Any]]]:
+    """``(column, values)`` for each of ``columns`` that ``frame`` has; with ``unchanged_from`` (the
+    same rows in another form, e.g. as received), only the values that differ from it."""
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        if unchanged_from is not None and column in unchanged_from.columns:
+            values = values[values.ne(unchanged_from[column].reindex(values.index))]
+        yield column, values.tolist()
+
+
 def _fingerprints(values: Collection[str]) -> np.ndarray:
     import numpy as np
 
@@ -285,13 +298,8 @@ class SliceLeakGuard:
         if not self.columns:
             return
         started = time.perf_counter()
-        for column in self.columns:
-            if column not in frame.columns:
-                continue
-            values = frame[column]
-            if unchanged_from is not None and column in unchanged_from.columns:
-                values = values[values.ne(unchanged_from[column].reindex(values.index))]
-            self.raw.add(self.source_table, column, values.tolist())
+        for column, values in guarded_values(frame, self.columns, unchanged_from):
+            self.raw.add(self.source_table, column, values)
         self.seconds += time.perf_counter() - started
 
     def observe_output(self, target: str, frame: pd.DataFrame, columns: Iterable[str]) -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from atlas.pii.leaks import META_PREFIX, Leak, cells_and_words, distinct_values, leak_message
+from atlas.pii.leaks import META_PREFIX, Leak, cells_and_words, distinct_values, guarded_values, leak_message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,13 +76,8 @@ class StagedLeakRecorder:
         if not self.columns:
             return
         started = time.perf_counter()
-        for column in self.columns:
-            if column not in frame.columns:
-                continue
-            values = frame[column]
-            if unchanged_from is not None and column in unchanged_from.columns:
-                values = values[values.ne(unchanged_from[column].reindex(values.index))]
-            kept = distinct_values(values.tolist())
+        for column, values in guarded_values(frame, self.columns, unchanged_from):
+            kept = distinct_values(values)
             if self._ignore:  # a header row repeated in the data holds column names, not PII
                 kept = {v for v in kept if v.casefold() not in self._ignore}
             self._store(RAW, self.source_table, column, "exact", kept)
