@@ -110,3 +110,12 @@ def isolate_airflow_plugins(monkeypatch: Any, tmp_path: Path) -> None:
     folder = tmp_path / "airflow-plugins"
     folder.mkdir(exist_ok=True)
     monkeypatch.setattr(airflow_settings, "PLUGINS_FOLDER", str(folder))
+
+
+def drop_probe_tables(conn: Any, table: str) -> None:
+    """Drop a probe table's bronze, silver and quarantine tables from the shared warehouse."""
+    conn.rollback()
+    with conn.cursor() as cur:
+        for schema in ("bronze", "silver", "quarantine"):
+            cur.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
+    conn.commit()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from atlas.config import TableSpec
-from tests.dag_probe import isolate_airflow_plugins, land, probe_dag, run
+from tests.dag_probe import drop_probe_tables, isolate_airflow_plugins, land, probe_dag, run
 
 pytestmark = pytest.mark.slow
 
@@ -124,8 +124,4 @@ def test_many_chunks_through_the_worker_pool_in_a_real_run(airflow_db, warehouse
 def _drop_probe_tables(wh_conn):
     """The probe's tables leave the shared warehouse when the test ends."""
     yield
-    wh_conn.rollback()
-    with wh_conn.cursor() as cur:
-        for schema in ("bronze", "silver", "quarantine"):
-            cur.execute(f"DROP TABLE IF EXISTS {schema}.scan_workers_probe")
-    wh_conn.commit()
+    drop_probe_tables(wh_conn, "scan_workers_probe")

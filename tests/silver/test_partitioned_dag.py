@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from atlas.config import TableSpec
-from tests.dag_probe import isolate_airflow_plugins, land, probe_dag
+from tests.dag_probe import drop_probe_tables, isolate_airflow_plugins, land, probe_dag
 
 pytestmark = pytest.mark.slow
 
@@ -173,8 +173,4 @@ def test_partitioned_silver_reconciles_retries_one_partition_and_fails_closed(
 def _drop_probe_tables(wh_conn):
     """The probe's tables leave the shared warehouse when the test ends."""
     yield
-    wh_conn.rollback()
-    with wh_conn.cursor() as cur:
-        for schema in ("bronze", "silver", "quarantine"):
-            cur.execute(f"DROP TABLE IF EXISTS {schema}.{TABLE}")
-    wh_conn.commit()
+    drop_probe_tables(wh_conn, TABLE)
