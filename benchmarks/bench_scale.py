@@ -277,15 +277,17 @@ def linearity(points: list[dict[str, object]]) -> None:
     print("\nseconds per million rows of the table, by point:")
     header = "".join(f"{p['customers'] // 1000}K/{p['orders'] // 1000}K".rjust(14) for p in points)
     print(f"{'stage':<42}{header}")
-    names = [(r.dag_id, s.task_id) for r in points[0]["runs"] for s in r.stages]  # type: ignore[attr-defined]
+    # one line per task: a mapped task's instances (stage_silver per partition) add up
+    names = list(dict.fromkeys((r.dag_id, s.task_id) for r in points[0]["runs"]  # type: ignore[attr-defined]
+                               for s in r.stages))
     for dag_id, task_id in names:
         cells = []
         for point in points:
             table = dag_id.removeprefix("atlas_")
-            stage = next((s for r in point["runs"] for s in r.stages  # type: ignore[attr-defined]
-                          if r.dag_id == dag_id and s.task_id == task_id), None)
+            seconds = [s.seconds for r in point["runs"] for s in r.stages  # type: ignore[attr-defined]
+                       if r.dag_id == dag_id and s.task_id == task_id]
             n = point["rows"].get(table, 0)  # type: ignore[attr-defined]
-            cells.append(f"{stage.seconds / n * 1e6:14.1f}" if stage and n else " " * 14)
+            cells.append(f"{sum(seconds) / n * 1e6:14.1f}" if seconds and n else " " * 14)
         print(f"{dag_id + '.' + task_id:<42}{''.join(cells)}")
 
 
