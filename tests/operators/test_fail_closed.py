@@ -8,7 +8,6 @@ the guard is running (held at its start) and afterwards. Assert messages never s
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -165,19 +164,14 @@ def test_silver_leak_fails_the_run_and_readers_keep_the_previous_slice(
 
 
 @pytest.fixture
-def private_schema(wh_conn):
-    name = f"fc_{uuid.uuid4().hex[:8]}"
+def private_schema(wh_conn, scratch_schema):
+    name = scratch_schema
     with wh_conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {name}")
         cur.execute(f"CREATE TABLE {name}.bronze (customer_id text, email text, _atlas_logical_date date)")
         cur.executemany(f"INSERT INTO {name}.bronze VALUES (%s, %s, %s)",
                         [(f"C{n:06d}", f"person{n}@example.dk", DS) for n in range(1, 6)])
     wh_conn.commit()
-    yield name
-    wh_conn.rollback()
-    with wh_conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA {name} CASCADE")
-    wh_conn.commit()
+    return name
 
 
 def _model(schema: str, contact: str) -> str:
