@@ -185,9 +185,12 @@ def bench_home(home: Path) -> Iterator[str]:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     dsn = embedded.ensure_running(settings.embedded_warehouse_dir())
-    with connect(dsn) as conn:
-        ensure_warehouse(conn)
-    yield dsn
+    try:
+        with connect(dsn) as conn:
+            ensure_warehouse(conn)
+        yield dsn
+    finally:  # the warehouse this benchmark started stops with it (the data stays for a look)
+        embedded.stop(settings.embedded_warehouse_dir())
 
 
 def generate(landing: Path, customers: int, orders: int, seed: int) -> float:
